@@ -1,0 +1,18 @@
+// Command vouch decides whether container images and release files may be
+// trusted: signatures, provenance, SBOMs and registry allowlists.
+// See the README and `vouch --help`.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := newApp(defaultEnv()).RunContext(ctx, os.Args)
+	stop()
+	os.Exit(report(os.Stderr, err))
+}
