@@ -196,7 +196,9 @@ func TestCertificateContradictsPredicate(t *testing.T) {
 		mutate func(c *attest.SignerClaims)
 		field  string
 	}{
-		{"other repository", func(c *attest.SignerClaims) { c.SourceRepositoryURI = "https://github.com/slsa-framework/example-packageA" }, "source repository"},
+		{"other repository", func(c *attest.SignerClaims) {
+			c.SourceRepositoryURI = "https://github.com/slsa-framework/example-packageA"
+		}, "source repository"},
 		{"other ref", func(c *attest.SignerClaims) { c.SourceRepositoryRef = "refs/tags/v15" }, "source ref"},
 		{"other commit", func(c *attest.SignerClaims) { c.SourceRepositoryDigest = strings.Repeat("a", 40) }, "source digest"},
 		{"other signer workflow", func(c *attest.SignerClaims) {
