@@ -1,0 +1,98 @@
+// Command bench is the tooling behind verify-vs-cosign.sh: it pushes sample
+// images to a registry and runs a reverse proxy that delays every registry
+// answer, to measure verification as if the registry were in another region.
+//
+//	go run ./examples/bench push -registry 127.0.0.1:5000 -n 50 > refs.txt
+//	go run ./examples/bench proxy -listen 127.0.0.1:5001 -target 127.0.0.1:5000 -delay 20ms
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log"
+	"math/rand"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+)
+
+func main() {
+	log.SetFlags(0)
+	if len(os.Args) < 2 {
+		log.Fatal("usage: bench push|proxy [flags]")
+	}
+	var err error
+	switch os.Args[1] {
+	case "push":
+		err = push(os.Args[2:])
+	case "proxy":
+		err = proxy(os.Args[2:])
+	default:
+		err = fmt.Errorf("unknown command %q: use push or proxy", os.Args[1])
+	}
+	if err != nil {
+		log.Fatal(err)
+	}
+}
+
+// push writes n small random images to REGISTRY/bench/imgNN:latest and prints
+// each digest reference on stdout.
+func push(args []string) error {
+	fs := flag.NewFlagSet("push", flag.ExitOnError)
+	reg := fs.String("registry", "127.0.0.1:5000", "registry host:port (plain HTTP)")
+	n := fs.Int("n", 50, "number of images")
+	repo := fs.String("repo", "bench/img", "repository prefix")
+	_ = fs.Parse(args)
+	for i := range *n {
+		img, err := random.Image(512, 2, random.WithSource(rand.NewSource(int64(i) + 7)))
+		if err != nil {
+			return err
+		}
+		ref, err := name.ParseReference(fmt.Sprintf("%s/%s%02d:latest", *reg, *repo, i), name.Insecure)
+		if err != nil {
+			return err
+		}
+		if err := remote.Write(ref, img); err != nil {
+			return err
+		}
+		d, err := img.Digest()
+		if err != nil {
+			return err
+		}
+		fmt.Printf("%s@%s\n", ref.Context().Name(), d)
+	}
+	return nil
+}
+
+// proxy forwards to target, holding every answer for delay before sending it.
+func proxy(args []string) error {
+	fs := flag.NewFlagSet("proxy", flag.ExitOnError)
+	listen := fs.String("listen", "127.0.0.1:5001", "address to listen on")
+	target := fs.String("target", "127.0.0.1:5000", "registry host:port")
+	delay := fs.Duration("delay", 20*time.Millisecond, "added to every answer")
+	_ = fs.Parse(args)
+	u, err := url.Parse("http://" + *target)
+	if err != nil {
+		return err
+	}
+	rp := httputil.NewSingleHostReverseProxy(u)
+	rp.ModifyResponse = func(r *http.Response) error {
+		time.Sleep(*delay)
+		// Location headers point at the target; clients must come back through us.
+		if loc := r.Header.Get("Location"); loc != "" {
+			if l, err := url.Parse(loc); err == nil && l.Host == u.Host {
+				l.Host = *listen
+				r.Header.Set("Location", l.String())
+			}
+		}
+		return nil
+	}
+	log.Printf("proxy %s -> %s, +%s per answer", *listen, *target, *delay)
+	return http.ListenAndServe(*listen, rp)
+}
