@@ -1,0 +1,154 @@
+package sbom
+
+import (
+	"strings"
+)
+
+type spdxCreationInfo struct {
+	Creators []string `json:"creators"`
+}
+
+type spdxPackage struct {
+	SPDXID                string       `json:"SPDXID"`
+	Name                  string       `json:"name"`
+	VersionInfo           string       `json:"versionInfo"`
+	LicenseConcluded      string       `json:"licenseConcluded"`
+	LicenseDeclared       string       `json:"licenseDeclared"`
+	SourceInfo            string       `json:"sourceInfo"`
+	PrimaryPackagePurpose string       `json:"primaryPackagePurpose"`
+	ExternalRefs          []spdxExtRef `json:"externalRefs"`
+}
+
+type spdxExtRef struct {
+	Category string `json:"referenceCategory"`
+	Type     string `json:"referenceType"`
+	Locator  string `json:"referenceLocator"`
+}
+
+type spdxRelationship struct {
+	Element string `json:"spdxElementId"`
+	Type    string `json:"relationshipType"`
+	Related string `json:"relatedSpdxElement"`
+}
+
+const spdxDocumentID = "SPDXRef-DOCUMENT"
+
+// syftSourceInfoPrefix starts the sourceInfo syft writes for every package:
+// "acquired package info from <what>: <path>, <path>".
+const syftSourceInfoPrefix = "acquired package info from "
+
+func (r *rawDocument) spdx() (*Document, error) {
+	d := &Document{
+		Format:        FormatSPDXJSON,
+		FormatVersion: strings.TrimPrefix(r.SPDXVersion, "SPDX-"),
+		SourceName:    r.SPDXName,
+	}
+	if r.CreationInfo != nil {
+		for _, c := range r.CreationInfo.Creators {
+			if t, ok := strings.CutPrefix(c, "Tool:"); ok {
+				d.Tool, d.ToolVersion = splitToolVersion(strings.TrimSpace(t))
+				break
+			}
+		}
+	}
+
+	// The described root is what was scanned (an image, a directory),
+	// not one of its packages.
+	roots := make(map[string]bool, len(r.DocumentDescribes)+1)
+	for _, id := range r.DocumentDescribes {
+		roots[id] = true
+	}
+	for _, rel := range r.Relationships {
+		switch {
+		case rel.Element == spdxDocumentID && strings.EqualFold(rel.Type, "DESCRIBES"):
+			roots[rel.Related] = true
+		case rel.Related == spdxDocumentID && strings.EqualFold(rel.Type, "DESCRIBED_BY"):
+			roots[rel.Element] = true
+		}
+	}
+
+	cache := licenseCache{}
+	d.Packages = make([]Package, 0, len(r.Packages))
+	for i := range r.Packages {
+		sp := &r.Packages[i]
+		if roots[sp.SPDXID] {
+			d.SourceKind, d.SourceName = spdxRootKind(sp), sp.Name
+			continue
+		}
+		p := Package{Name: sp.Name, Version: sp.VersionInfo}
+		for _, ref := range sp.ExternalRefs {
+			if strings.EqualFold(ref.Type, "purl") {
+				p.PURL = ref.Locator
+				break
+			}
+		}
+		p.Ecosystem = ecosystemOf(p.PURL, "")
+		// licenseConcluded is what the SBOM's author concluded; most tools
+		// (syft included) write NOASSERTION there and put what the package
+		// declares in licenseDeclared.
+		lic := sp.LicenseConcluded
+		if isNoAssertion(lic) {
+			lic = sp.LicenseDeclared
+		}
+		if !isNoAssertion(lic) {
+			p.Licenses = cache.normalize([]string{lic})
+		}
+		p.Locations = syftSourceInfoPaths(sp.SourceInfo)
+		d.Packages = append(d.Packages, p)
+	}
+	return d, nil
+}
+
+func isNoAssertion(s string) bool {
+	s = strings.TrimSpace(s)
+	return s == "" || strings.EqualFold(s, "NOASSERTION") || strings.EqualFold(s, "NONE")
+}
+
+// spdxRootKind reads what syft's root package says it describes.
+func spdxRootKind(p *spdxPackage) SourceKind {
+	id := p.SPDXID
+	switch {
+	case strings.HasPrefix(id, "SPDXRef-DocumentRoot-Image-"), strings.HasPrefix(id, "SPDXRef-DocumentRoot-OCIModel-"):
+		return SourceImage
+	case strings.HasPrefix(id, "SPDXRef-DocumentRoot-Directory-"):
+		return SourceDirectory
+	case strings.HasPrefix(id, "SPDXRef-DocumentRoot-File-"):
+		return SourceFile
+	}
+	switch strings.ToUpper(p.PrimaryPackagePurpose) {
+	case "CONTAINER", "OPERATING-SYSTEM", "OPERATING_SYSTEM":
+		return SourceImage
+	}
+	return SourceUnknown
+}
+
+// syftSourceInfoPaths extracts the paths from syft's sourceInfo text.
+func syftSourceInfoPaths(s string) []string {
+	rest, ok := strings.CutPrefix(s, syftSourceInfoPrefix)
+	if !ok {
+		return nil
+	}
+	_, paths, ok := strings.Cut(rest, ": ")
+	if !ok || paths == "" {
+		return nil
+	}
+	out := strings.Split(paths, ", ")
+	if len(out) > maxLocations {
+		out = out[:maxLocations]
+	}
+	return out
+}
+
+// maxLocations is the most paths kept per package.
+const maxLocations = 64
+
+// splitToolVersion splits "syft-1.57.2" or "syft 1.57.2" into name and
+// version at the first separator followed by a digit.
+func splitToolVersion(s string) (string, string) {
+	for i := 1; i < len(s); i++ {
+		if (s[i-1] == '-' || s[i-1] == ' ' || s[i-1] == '@') && (isDigit(s[i]) || s[i] == 'v' && i+1 < len(s) && isDigit(s[i+1])) {
+			return s[:i-1], s[i:]
+		}
+	}
+	return s, ""
+}
