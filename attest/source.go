@@ -68,14 +68,18 @@ func NormalizeSource(uri string) (repository, ref string, err error) {
 	if strings.ContainsAny(s, "?#") {
 		return fail("has a query or fragment")
 	}
-	s = strings.TrimRight(s, "/")
-	s = strings.TrimSuffix(s, ".git")
-	s = strings.TrimRight(s, "/")
+	for trimmed := ""; trimmed != s; {
+		trimmed = s
+		s = strings.TrimSuffix(strings.TrimRight(s, "/"), ".git")
+	}
 	host, path, ok := strings.Cut(s, "/")
 	if !ok || host == "" || path == "" {
 		return fail("no host/repository path")
 	}
 	host = strings.ToLower(host)
+	if !hostPattern.MatchString(host) {
+		return fail("host " + host + " is not a host name")
+	}
 	if host == "www.github.com" {
 		host = "github.com"
 	}
@@ -90,7 +94,10 @@ func NormalizeSource(uri string) (repository, ref string, err error) {
 	return host + "/" + path, ref, nil
 }
 
-var scpLike = regexp.MustCompile(`^[A-Za-z0-9._-]+@([^/:]+):(.+)$`)
+var (
+	scpLike     = regexp.MustCompile(`^[A-Za-z0-9._-]+@([^/:]+):(.+)$`)
+	hostPattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$`)
+)
 
 // hasGlob reports whether a pattern uses glob syntax.
 func hasGlob(p string) bool { return strings.ContainsAny(p, "*?") }
