@@ -62,7 +62,7 @@ func TestParseStatementHostile(t *testing.T) {
 		{"empty", ``},
 		{"not JSON", `hello`},
 		{"array", `[]`},
-		{"truncated", subject(`"sha256":"`+sha256Hex+`"`)[:60]},
+		{"truncated", subject(`"sha256":"` + sha256Hex + `"`)[:60]},
 		{"trailing data", subject(`"sha256":"`+sha256Hex+`"`) + `{}`},
 		{"duplicate _type", `{"_type":"https://in-toto.io/Statement/v1","_type":"https://in-toto.io/Statement/v0.1","subject":[{"digest":{"sha256":"` + sha256Hex + `"}}],"predicateType":"p"}`},
 		{"duplicate predicate", `{"_type":"https://in-toto.io/Statement/v1","subject":[{"digest":{"sha256":"` + sha256Hex + `"}}],"predicateType":"p","predicate":{},"predicate":{"evil":1}}`},
@@ -84,7 +84,7 @@ func TestParseStatementHostile(t *testing.T) {
 		{"digest not a string", subject(`"sha256":5`)},
 		{"too many subjects", `{"_type":"https://in-toto.io/Statement/v1","subject":[` + strings.Join(many, ",") + `],"predicateType":"p"}`},
 		{"too many digests", subject(strings.Join(digests, ","))},
-		{"oversized", subject(`"sha256":"`+sha256Hex+`"`)[:len(subject(""))-1] + `,"pad":"` + strings.Repeat("a", attest.MaxStatementSize) + `"}`},
+		{"oversized", subject(`"sha256":"` + sha256Hex + `"`)[:len(subject(""))-1] + `,"pad":"` + strings.Repeat("a", attest.MaxStatementSize) + `"}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := attest.ParseStatement([]byte(tc.json))
