@@ -57,7 +57,7 @@ func (c *Client) manifestFresh(ctx context.Context, b backend, id string, size i
 		return fetchedManifest{raw, mt}, nil
 	})
 	if err != nil {
-		return nil, v1.Descriptor{}, err
+		return nil, v1.Descriptor{}, asError("fetch manifest", targetOf(b, id), err)
 	}
 	f := v.(fetchedManifest)
 	desc := descriptorOf(f.raw, f.mediaType)
@@ -103,7 +103,7 @@ func (c *Client) head(ctx context.Context, b backend, id string) (v1.Descriptor,
 		return d, nil
 	})
 	if err != nil {
-		return v1.Descriptor{}, err
+		return v1.Descriptor{}, asError("resolve", targetOf(b, id), err)
 	}
 	d := v.(v1.Descriptor)
 	if isDigest(id) {
@@ -124,7 +124,7 @@ func (c *Client) blob(ctx context.Context, b backend, d v1.Descriptor, max int64
 		return b.getBlob(ctx, digest, d.Size, max)
 	})
 	if err != nil {
-		return nil, err
+		return nil, asError("fetch blob", targetOf(b, digest), err)
 	}
 	data := v.([]byte)
 	c.content.put(digest, string(d.MediaType), data)
@@ -152,7 +152,27 @@ func (c *Client) listReferrers(ctx context.Context, b backend, digest string) ([
 		return referrersResult{descs, ok}, nil
 	})
 	r, _ := v.(referrersResult)
+	if err != nil {
+		err = asError("list referrers", b.String()+"@"+digest, err)
+	}
 	return r.descs, r.ok, err
+}
+
+// asError makes sure err is an *Error naming what failed (a caller's own
+// deadline, reached while waiting for a shared fetch, is not).
+func asError(op, target string, err error) error {
+	var e *Error
+	if errors.As(err, &e) {
+		return err
+	}
+	return &Error{Op: op, Target: target, Err: contextErr(err)}
+}
+
+func targetOf(b backend, id string) string {
+	if isDigest(id) {
+		return b.String() + "@" + id
+	}
+	return b.String() + ":" + id
 }
 
 // forget drops cached answers about a tag or a referrers listing after a

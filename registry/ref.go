@@ -109,7 +109,7 @@ func hasExplicitTag(s string) bool {
 
 func parseLayoutRef(orig, rest string) (Ref, error) {
 	var r Ref
-	if i := strings.LastIndex(rest, "@"); i >= 0 && !strings.ContainsAny(rest[i+1:], `/\`) {
+	if i := strings.LastIndex(rest, "@"); i >= 0 && (strings.HasPrefix(rest[i+1:], "sha256:") || strings.HasPrefix(rest[i+1:], "sha512:")) {
 		h, err := v1.NewHash(rest[i+1:])
 		if err != nil {
 			return Ref{}, fmt.Errorf("%w %q: bad digest: %v", ErrInvalidReference, orig, err)

@@ -118,6 +118,8 @@ type Hook struct {
 	// NoContentLength.
 	Oversize int64
 	// NoContentLength drops Content-Length from Body and Oversize answers.
+	// Oversize answers are application/vnd.oci.image.manifest.v1+json unless
+	// Header sets a Content-Type.
 	NoContentLength bool
 	// Handler, when set, answers instead of everything above.
 	Handler http.HandlerFunc
@@ -250,7 +252,9 @@ func (r *Registry) serveHTTP(w http.ResponseWriter, req *http.Request) {
 		rec.WriteHeader(h.Status)
 		fmt.Fprintf(rec, `{"errors":[{"code":%q,"message":"injected by registrytest"}]}`, codeFor(h.Status))
 	case h.Oversize > 0:
-		rec.Header().Set("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+		if rec.Header().Get("Content-Type") == "" {
+			rec.Header().Set("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+		}
 		if !h.NoContentLength {
 			rec.Header().Set("Content-Length", strconv.FormatInt(h.Oversize, 10))
 		}
