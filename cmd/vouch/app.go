@@ -17,6 +17,10 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	// lookupEnv tells a variable that is set but empty from an unset one
+	// (an empty VOUCH_PASSWORD means an empty password). Nil: getenv decides,
+	// and empty means unset.
+	lookupEnv func(string) (string, bool)
 	// stdinIsTerminal / stderrIsTerminal decide prompting and progress output.
 	stdinIsTerminal, stderrIsTerminal bool
 	// cacheDir is where on-disk caches live (TUF metadata), ~/.cache/vouch by default.
@@ -33,6 +37,7 @@ func defaultEnv() env {
 		stdout:           os.Stdout,
 		stderr:           os.Stderr,
 		getenv:           os.Getenv,
+		lookupEnv:        os.LookupEnv,
 		stdinIsTerminal:  isTerminal(os.Stdin),
 		stderrIsTerminal: isTerminal(os.Stderr),
 		cacheDir:         filepath.Join(cache, "vouch"),
