@@ -68,11 +68,14 @@ func (r *rawDocument) spdx() (*Document, error) {
 	}
 
 	cache := licenseCache{}
+	sawRoot := false
 	d.Packages = make([]Package, 0, len(r.Packages))
 	for i := range r.Packages {
 		sp := &r.Packages[i]
 		if roots[sp.SPDXID] {
-			d.SourceKind, d.SourceName = spdxRootKind(sp), sp.Name
+			if !sawRoot {
+				d.SourceKind, d.SourceName, sawRoot = spdxRootKind(sp), sp.Name, true
+			}
 			continue
 		}
 		p := Package{Name: sp.Name, Version: sp.VersionInfo}
@@ -95,8 +98,37 @@ func (r *rawDocument) spdx() (*Document, error) {
 		}
 		p.Locations = syftSourceInfoPaths(sp.SourceInfo)
 		d.Packages = append(d.Packages, p)
+		if d.Distro == "" {
+			d.Distro = distroOfPURL(p.PURL)
+		}
 	}
 	return d, nil
+}
+
+// distroOfPURL reads the distro qualifier of an OS package's purl
+// ("distro=alpine-3.19.1" → "alpine 3.19.1"): SPDX has no field for the
+// distribution, syft records it there.
+func distroOfPURL(purl string) string {
+	if !strings.HasPrefix(purl, "pkg:apk/") && !strings.HasPrefix(purl, "pkg:deb/") && !strings.HasPrefix(purl, "pkg:rpm/") && !strings.HasPrefix(purl, "pkg:alpm/") {
+		return ""
+	}
+	_, q, ok := strings.Cut(purl, "?")
+	if !ok {
+		return ""
+	}
+	q, _, _ = strings.Cut(q, "#")
+	for _, kv := range strings.Split(q, "&") {
+		if v, ok := strings.CutPrefix(kv, "distro="); ok {
+			v = unescape(v)
+			for i := 1; i < len(v); i++ {
+				if v[i-1] == '-' && isDigit(v[i]) {
+					return v[:i-1] + " " + v[i:]
+				}
+			}
+			return v
+		}
+	}
+	return ""
 }
 
 func isNoAssertion(s string) bool {

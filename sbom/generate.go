@@ -202,12 +202,20 @@ func (g *Generator) Generate(ctx context.Context, src string, opts ...GenerateOp
 	if err != nil {
 		return nil, err
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("sbom: generating for %s: %w", quote(src), err)
+	}
 	if o.platform != "" && spec.kind != SourceImage {
 		return nil, &UsageError{Msg: "a platform applies to image sources only, not " + quote(src)}
 	}
 	s, err := g.scan(withValuesOf(ctx, g.scanner), spec, o)
 	if err != nil {
 		return nil, err
+	}
+	// Some catalogers do not watch the context; a result that arrives
+	// after the deadline is still late.
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("sbom: generating for %s: %w", quote(src), err)
 	}
 	return documentOf(s), nil
 }
@@ -278,6 +286,8 @@ func (g *Generator) createConfig() *syft.CreateSBOMConfig {
 		CaptureSymbols:    cataloging.SymbolScopeNone,
 	}
 	pc.JavaArchive.UseNetwork = false
+	pc.JavaArchive.UseMavenLocalRepository = false
+	pc.JavaArchive.MavenLocalRepositoryDir = "" // syft's default reads $HOME
 	pc.JavaScript.SearchRemoteLicenses = false
 	pc.Python.SearchRemoteLicenses = false
 	cfg := syft.DefaultCreateSBOMConfig().WithPackagesConfig(pc).WithParallelism(g.o.parallelism)

@@ -92,6 +92,9 @@ func parseLicense(expr string) *licenseNode {
 		return &licenseNode{op: opNone}
 	}
 	if len(expr) > MaxLicenseExpressionLen {
+		if !strings.ContainsAny(expr, " \t\r\n()") {
+			return &licenseNode{op: opLeaf, id: canonicalLicenseID(expr)}
+		}
 		return opaqueLicense(expr[:MaxLicenseExpressionLen])
 	}
 	p := licenseParser{toks: tokenizeLicense(expr)}

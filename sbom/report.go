@@ -56,7 +56,12 @@ func (r *Report) WriteText(w io.Writer) error {
 			return err
 		}
 	}
-	_, err := w.Write(b.Bytes())
+	// tabwriter pads the last column; trailing blanks are noise in logs.
+	out := bytes.ReplaceAll(b.Bytes(), []byte(" \n"), []byte("\n"))
+	for bytes.Contains(out, []byte(" \n")) {
+		out = bytes.ReplaceAll(out, []byte(" \n"), []byte("\n"))
+	}
+	_, err := w.Write(out)
 	return err
 }
 
