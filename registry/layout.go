@@ -146,7 +146,7 @@ func isAttachmentEntry(d v1.Descriptor) bool {
 	case cosignKindSigs, cosignKindAtts, cosignKindSboms:
 		return true
 	}
-	return attachmentTagRE.MatchString(d.Annotations[AnnotationRefName]) || d.ArtifactType != ""
+	return attachmentTagRE.MatchString(d.Annotations[AnnotationRefName])
 }
 
 // defaultImage picks the image of a layout named without tag or digest.
