@@ -97,8 +97,11 @@ func (v *Verifier) check(ctx context.Context, s *signed, c *compiled) outcome {
 			}
 			sv, err := v.sigstoreVerifier(ctx, mode, a.key)
 			if err != nil {
-				out.undecided = err
-				return out
+				// Another key authority may still decide this signature.
+				if out.undecided == nil {
+					out.undecided = err
+				}
+				continue
 			}
 			res, err := sv.Verify(s.b, sgverify.NewPolicy(s.artifact(), sgverify.WithKey()))
 			if err != nil {
@@ -151,6 +154,9 @@ func (v *Verifier) check(ctx context.Context, s *signed, c *compiled) outcome {
 		}
 	}
 	if len(out.satisfied) == 0 {
+		if out.undecided != nil {
+			fail = asError(out.undecided)
+		}
 		if fail == nil {
 			fail = errorf(ReasonNoMatchingSignatures, "no authority applies to this signature")
 		}

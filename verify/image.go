@@ -106,7 +106,13 @@ func (v *Verifier) image(ctx context.Context, imageDigest string, atts []Attachm
 		}
 		outs = append(outs, v.check(ctx, s, c))
 	}
-	return res, decide(res, c, outs, want, predicateType, typesSeen)
+	if err := decide(res, c, outs, want, predicateType, typesSeen); err != nil {
+		if e, ok := err.(*Error); ok && e.Denied() {
+			return res, err
+		}
+		return nil, err
+	}
+	return res, nil
 }
 
 // imageSigned turns an attachment into a signature bound to image digest d.

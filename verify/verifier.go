@@ -1,6 +1,10 @@
 package verify
 
 import (
+	"bytes"
+	"crypto"
+	"crypto/ed25519"
+	"io"
 	"context"
 	"sync"
 	"time"
@@ -126,7 +130,13 @@ func (v *Verifier) sigstoreVerifier(ctx context.Context, mode verifierMode, k *c
 // signature names (legacy cosign signatures carry none; bundles carry a hint
 // we do not rely on).
 func keyMaterial(k *compiledKey) (*root.TrustedPublicKeyMaterial, error) {
-	sv, err := signature.LoadDefaultVerifier(k.pub)
+	var sv signature.Verifier
+	var err error
+	if pub, ok := k.pub.(ed25519.PublicKey); ok {
+		sv, err = newEd25519Verifier(pub)
+	} else {
+		sv, err = signature.LoadDefaultVerifier(k.pub)
+	}
 	if err != nil {
 		return nil, errorf(ReasonInvalidInput, "loading the public key: %w", err)
 	}
@@ -140,4 +150,48 @@ func (v *Verifier) rekorLogs() map[string]*root.TransparencyLog {
 		return (*tm).RekorLogs()
 	}
 	return nil
+}
+
+// ed25519Verifier accepts pure Ed25519 and Ed25519ph signatures by one key:
+// cosign signs simple-signing payloads and DSSE envelopes with pure
+// Ed25519, while Sigstore message signatures over a digest (hashedrekord)
+// use Ed25519ph. The two are domain-separated (RFC 8032), so accepting
+// either is not a confusion. sigstore-go picks between them itself for
+// certificates, but not for public keys.
+type ed25519Verifier struct {
+	pure *signature.ED25519Verifier
+	ph   *signature.ED25519phVerifier
+}
+
+func newEd25519Verifier(pub ed25519.PublicKey) (*ed25519Verifier, error) {
+	pure, err := signature.LoadED25519Verifier(pub)
+	if err != nil {
+		return nil, err
+	}
+	ph, err := signature.LoadED25519phVerifier(pub)
+	if err != nil {
+		return nil, err
+	}
+	return &ed25519Verifier{pure: pure, ph: ph}, nil
+}
+
+func (e *ed25519Verifier) PublicKey(opts ...signature.PublicKeyOption) (crypto.PublicKey, error) {
+	return e.pure.PublicKey(opts...)
+}
+
+func (e *ed25519Verifier) VerifySignature(sig, message io.Reader, opts ...signature.VerifyOption) error {
+	s, err := io.ReadAll(io.LimitReader(sig, 1024))
+	if err != nil {
+		return err
+	}
+	var m []byte
+	if message != nil {
+		if m, err = io.ReadAll(message); err != nil {
+			return err
+		}
+	}
+	if err := e.pure.VerifySignature(bytes.NewReader(s), bytes.NewReader(m), opts...); err == nil {
+		return nil
+	}
+	return e.ph.VerifySignature(bytes.NewReader(s), bytes.NewReader(m), opts...)
 }
