@@ -9,7 +9,6 @@ import (
 	"errors"
 	"testing"
 
-
 	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
 	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
 	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
@@ -197,5 +196,3 @@ func TestParseBundleHostile(t *testing.T) {
 		}
 	}
 }
-
-

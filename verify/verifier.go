@@ -2,10 +2,10 @@ package verify
 
 import (
 	"bytes"
+	"context"
 	"crypto"
 	"crypto/ed25519"
 	"io"
-	"context"
 	"sync"
 	"time"
 
