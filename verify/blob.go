@@ -68,7 +68,7 @@ func (v *Verifier) Blob(ctx context.Context, b *sgbundle.Bundle, artifact Artifa
 	if b == nil || b.Bundle == nil {
 		return nil, errorf(ReasonInvalidInput, "no bundle")
 	}
-	s, err := newSigned(FormatBundle, "", b)
+	s, err := newSigned(FormatBundle, "", newEntity(b))
 	if err != nil {
 		return &BlobResult{Signature: SignatureResult{Format: FormatBundle, Failure: failure(asError(err))}}, err
 	}

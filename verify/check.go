@@ -9,11 +9,13 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	sgbundle "github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
 	"github.com/sigstore/sigstore-go/pkg/root"
+	"github.com/sigstore/sigstore-go/pkg/tlog"
 	sgverify "github.com/sigstore/sigstore-go/pkg/verify"
 )
 
@@ -25,7 +27,7 @@ type signed struct {
 	format        Format
 	source        string
 	predicateType string
-	b             *sgbundle.Bundle
+	b             *entity
 	// artifact returns a fresh sigstore-go artifact policy (a reader is
 	// consumed by each verification).
 	artifact func() sgverify.ArtifactPolicyOption
@@ -51,8 +53,28 @@ type outcome struct {
 	undecided error
 }
 
+// entity is a bundle that parses its transparency-log entries once.
+// sigstore-go's Bundle parses them on every call, and parsing a Rekor entry
+// verifies the signature inside it: the most expensive step of a keyed
+// verification, repeated for every authority tried.
+type entity struct {
+	*sgbundle.Bundle
+	once    sync.Once
+	entries []*tlog.Entry
+	err     error
+}
+
+var _ sgverify.SignedEntity = (*entity)(nil)
+
+func newEntity(b *sgbundle.Bundle) *entity { return &entity{Bundle: b} }
+
+func (e *entity) TlogEntries() ([]*tlog.Entry, error) {
+	e.once.Do(func() { e.entries, e.err = e.Bundle.TlogEntries() })
+	return e.entries, e.err
+}
+
 // newSigned fills what every signature needs from its bundle.
-func newSigned(format Format, source string, b *sgbundle.Bundle) (*signed, error) {
+func newSigned(format Format, source string, b *entity) (*signed, error) {
 	vc, err := b.VerificationContent()
 	if err != nil {
 		return nil, errorf(ReasonMalformed, "the bundle's verification material is not usable: %w", err)

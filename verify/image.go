@@ -177,7 +177,7 @@ func imageSigned(a Attachment, d digest) (*signed, kind, string, error) {
 		if err != nil {
 			return nil, k, "", err
 		}
-		s, err := newSigned(a.Format, a.Source, b)
+		s, err := newSigned(a.Format, a.Source, newEntity(b))
 		if err != nil {
 			return nil, k, "", err
 		}

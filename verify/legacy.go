@@ -28,7 +28,7 @@ const (
 
 // legacy is a cosign legacy layer converted to a v0.1 Sigstore bundle.
 type legacy struct {
-	b *sgbundle.Bundle
+	b *entity
 	// droppedTlog explains a Rekor entry left out because sigstore-go cannot
 	// verify its kind (rekord, intoto 0.0.1); empty otherwise.
 	droppedTlog string
@@ -128,11 +128,21 @@ func legacyBundle(format Format, content []byte, ann map[string]string) (*legacy
 			Rfc3161Timestamps: []*protocommon.RFC3161SignedTimestamp{{SignedTimestamp: ts.SignedRFC3161Timestamp}},
 		}
 	}
-	b, err := sgbundle.NewBundle(pb)
+	// Not sgbundle.NewBundle: its validation parses every Rekor entry, and
+	// verification parses them again. This bundle is valid v0.1 by
+	// construction (content, verification material, a signed entry
+	// timestamp on every entry); parsing the entries once here is the rest
+	// of NewBundle's validation.
+	l.b = newEntity(&sgbundle.Bundle{Bundle: pb})
+	entries, err := l.b.TlogEntries()
 	if err != nil {
 		return nil, err
 	}
-	l.b = b
+	for _, e := range entries {
+		if !e.HasInclusionPromise() {
+			return nil, fmt.Errorf("Rekor entry without a signed entry timestamp")
+		}
+	}
 	return l, nil
 }
 
