@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
@@ -248,6 +249,23 @@ func TestParsePublicKey(t *testing.T) {
 		_, err := attest.ParsePublicKey(tc.pem)
 		if (err == nil) != tc.ok {
 			t.Errorf("%s: err = %v, want ok=%v", tc.name, err, tc.ok)
+		}
+	}
+}
+
+// A verifier's cost grows with the RSA modulus: keys over MaxRSABits are
+// refused before any use.
+func TestRSAKeySizeLimits(t *testing.T) {
+	for _, bits := range []int{attest.MaxRSABits + 8, 8192, 1024, 2040} {
+		n := new(big.Int).Lsh(big.NewInt(1), uint(bits-1))
+		n.Add(n, big.NewInt(1))
+		der, err := x509.MarshalPKIXPublicKey(&rsa.PublicKey{N: n, E: 65537})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = attest.ParsePublicKey(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+		if !errors.Is(err, attest.ErrUnsupportedKey) {
+			t.Errorf("RSA %d bits: want ErrUnsupportedKey, got %v", bits, err)
 		}
 	}
 }

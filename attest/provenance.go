@@ -99,8 +99,30 @@ func ParseProvenance(s *Statement) (*Provenance, error) {
 	return p, nil
 }
 
+// provenanceV02 holds the fields of a SLSA v0.2 predicate (in-toto-golang's
+// slsa02.ProvenancePredicate) that vouch reads. Decoding only these skips the
+// free-form invocation.environment, parameters and buildConfig, which
+// slsa-github-generator fills with the whole GitHub event (most of the cost
+// of decoding the full type).
+type provenanceV02 struct {
+	Builder struct {
+		ID string `json:"id"`
+	} `json:"builder"`
+	BuildType  string `json:"buildType"`
+	Invocation struct {
+		ConfigSource slsa02.ConfigSource `json:"configSource"`
+	} `json:"invocation"`
+	Metadata *struct {
+		BuildInvocationID string `json:"buildInvocationID"`
+	} `json:"metadata"`
+	Materials []struct {
+		URI    string            `json:"uri"`
+		Digest map[string]string `json:"digest"`
+	} `json:"materials"`
+}
+
 func parseProvenanceV02(raw []byte) (*Provenance, error) {
-	var pred slsa02.ProvenancePredicate
+	var pred provenanceV02
 	if err := json.Unmarshal(raw, &pred); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformedProvenance, err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	intotov1 "github.com/in-toto/attestation/go/v1"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
 )
 
@@ -265,7 +266,11 @@ func (s *Statement) MatchesDigest(alg, hexDigest string) bool {
 // is converted only when it is a JSON object (the proto cannot hold anything
 // else); the conversion costs time in proportion to its size.
 func (s *Statement) Proto() (*intotov1.Statement, error) {
-	st := &intotov1.Statement{Type: s.typ, PredicateType: s.predicateType, Subject: s.subjects}
+	subjects := make([]*intotov1.ResourceDescriptor, len(s.subjects))
+	for i, rd := range s.subjects {
+		subjects[i] = proto.Clone(rd).(*intotov1.ResourceDescriptor)
+	}
+	st := &intotov1.Statement{Type: s.typ, PredicateType: s.predicateType, Subject: subjects}
 	if len(s.predicate) > 0 && s.predicate[0] == '{' {
 		var p structpb.Struct
 		if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(s.predicate, &p); err != nil {
