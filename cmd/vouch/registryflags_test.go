@@ -1,0 +1,69 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vouchdev/vouch/registry"
+	"github.com/vouchdev/vouch/registry/registrytest"
+)
+
+// runEnv is run with environment variables.
+func runEnv(t *testing.T, vars map[string]string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	e := env{
+		stdin:    strings.NewReader(""),
+		stdout:   &out,
+		stderr:   &errb,
+		getenv:   func(k string) string { return vars[k] },
+		cacheDir: t.TempDir(),
+	}
+	err := newApp(e).RunContext(context.Background(), append([]string{"vouch"}, args...))
+	code = report(&errb, err)
+	return out.String(), errb.String(), code
+}
+
+func testCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// signedImage pushes an image with one attachment in each scheme (legacy
+// .sig/.att/.sbom, a bundle signature and a bundle attestation as
+// referrers) and returns its pinned reference.
+func signedImage(t *testing.T, reg *registrytest.Registry, repo string, opts ...registry.Option) string {
+	t.Helper()
+	d := reg.PushRandomImage(t, repo+":v1")
+	c, err := registry.New(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	subject, _ := registry.ParseRef(reg.Ref(repo + "@" + d))
+	ctx := testCtx(t)
+	for _, a := range []struct {
+		kind registry.Kind
+		l    registry.Layer
+	}{
+		{registry.KindSignature, registry.Layer{Content: []byte(`{"critical":{}}`), MediaType: registry.MediaTypeSimpleSigning,
+			Annotations: map[string]string{"dev.cosignproject.cosign/signature": "MEUC"}}},
+		{registry.KindAttestation, registry.Layer{Content: []byte(`{"payloadType":"application/vnd.in-toto+json"}`), MediaType: registry.MediaTypeDSSE,
+			Annotations: map[string]string{"predicateType": "https://slsa.dev/provenance/v1"}}},
+		{registry.KindSBOM, registry.Layer{Content: []byte(`{"spdxVersion":"SPDX-2.3"}`), MediaType: "text/spdx+json"}},
+	} {
+		if err := c.AttachLegacy(ctx, subject, a.kind, a.l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for pt, body := range map[string]string{registry.PredicateTypeCosignSign: `{"s":1}`, "https://slsa.dev/provenance/v1": `{"a":1}`} {
+		if _, err := c.AttachReferrer(ctx, subject, registry.MediaTypeBundle, registry.Layer{Content: []byte(body), MediaType: registry.MediaTypeBundle},
+			map[string]string{registry.AnnotationBundlePredicateType: pt}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return reg.Ref(repo + "@" + d)
+}

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vouchdev/vouch/registry"
+	"github.com/vouchdev/vouch/registry/registrytest"
+)
+
+func TestTreeCommand(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		reg  func(t *testing.T) *registrytest.Registry
+		path string
+	}{
+		{"in-process with referrers API", func(t *testing.T) *registrytest.Registry { return registrytest.New(t) }, "referrers"},
+		{"distribution (fallback tag)", func(t *testing.T) *registrytest.Registry { return registrytest.Distribution(t) }, "fallback-tag"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			reg := tc.reg(t)
+			image := signedImage(t, reg, "team/app")
+
+			stdout, stderr, code := run(t, "", "tree", reg.Ref("team/app:v1"))
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			for _, want := range []string{image, "signatures (2)", "attestations (2)", "SBOMs (1)", ".sig", ".att", ".sbom", "https://slsa.dev/provenance/v1", "text/spdx+json"} {
+				if !strings.Contains(stdout, want) {
+					t.Errorf("tree lacks %q:\n%s", want, stdout)
+				}
+			}
+			stdout, stderr, code = run(t, "", "tree", "-o", "json", image)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			var rep treeReport
+			if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+				t.Fatal(err)
+			}
+			if rep.SchemaVersion != 1 || rep.Ref != image || !rep.Complete || len(rep.Attachments) != 5 || len(rep.Failures) != 0 {
+				t.Fatalf("JSON: %s", stdout)
+			}
+			seen := map[string]int{}
+			for _, a := range rep.Attachments {
+				seen[string(a.Kind)+"/"+string(a.Format)+"/"+string(a.Path)+"/"+a.PredicateType]++
+				if a.Digest == "" || a.MediaType == "" || a.Manifest.Digest == "" || a.Repository != reg.Ref("team/app") {
+					t.Errorf("incomplete %+v", a)
+				}
+			}
+			for _, want := range []string{
+				"signature/legacy/legacy-tag/", "attestation/legacy/legacy-tag/https://slsa.dev/provenance/v1", "sbom/raw/legacy-tag/",
+				"signature/bundle/" + tc.path + "/" + registry.PredicateTypeCosignSign, "attestation/bundle/" + tc.path + "/https://slsa.dev/provenance/v1",
+			} {
+				if seen[want] != 1 {
+					t.Errorf("%s found %d times: %v", want, seen[want], seen)
+				}
+			}
+		})
+	}
+}
+
+// A path that fails: the tree shows what was found, stderr says it may be
+// incomplete, exit 2, and the JSON lists the failure with a reason.
+func TestTreeIncomplete(t *testing.T) {
+	reg := registrytest.New(t)
+	image := signedImage(t, reg, "app")
+	reg.On(registrytest.Hook{Path: "/referrers/", Status: http.StatusTooManyRequests})
+	stdout, stderr, code := run(t, "", "tree", image)
+	if code != exitUndecided || !strings.Contains(stderr, "may be incomplete") || !strings.Contains(stderr, "referrers") || !strings.Contains(stdout, "signatures (1)") {
+		t.Fatalf("exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
+	}
+	stdout, _, code = run(t, "", "tree", "-o", "json", image)
+	var rep treeReport
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || code != exitUndecided || rep.Complete || len(rep.Failures) != 1 || rep.Failures[0].Reason != "registry_unavailable" {
+		t.Fatalf("exit %d, %v: %s", code, err, stdout)
+	}
+}
+
+func TestTreeNothingAttached(t *testing.T) {
+	reg := registrytest.New(t)
+	reg.PushRandomImage(t, "app:v1")
+	stdout, stderr, code := run(t, "", "tree", reg.Ref("app:v1"))
+	if code != 0 || !strings.Contains(stdout, "nothing attached") {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if _, stderr, code := run(t, "", "tree", reg.Ref("app:nope")); code != exitUndecided || !strings.Contains(stderr, "not found") {
+		t.Fatalf("missing image: exit %d, %s", code, stderr)
+	}
+	if _, _, code := run(t, "", "tree", "a", "b"); code != exitUndecided {
+		t.Fatal("two images accepted")
+	}
+}
+
+// --signature-repository, and COSIGN_REPOSITORY as its default.
+func TestTreeSignatureRepository(t *testing.T) {
+	reg := registrytest.New(t)
+	image := signedImage(t, reg, "app", registry.WithSignatureRepository(reg.Ref("sigs")))
+	stdout, _, _ := run(t, "", "tree", image)
+	if !strings.Contains(stdout, "nothing attached") {
+		t.Fatalf("found attachments in the image repository:\n%s", stdout)
+	}
+	stdout, stderr, code := run(t, "", "tree", "--signature-repository", reg.Ref("sigs"), image)
+	if code != 0 || !strings.Contains(stdout, "signatures (2)") {
+		t.Fatalf("--signature-repository: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	stdout, stderr, code = runEnv(t, map[string]string{"COSIGN_REPOSITORY": reg.Ref("sigs")}, "tree", image)
+	if code != 0 || !strings.Contains(stdout, "signatures (2)") {
+		t.Fatalf("COSIGN_REPOSITORY: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+}
+
+func TestTreeTimeout(t *testing.T) {
+	reg := registrytest.New(t)
+	image := signedImage(t, reg, "app")
+	reg.On(registrytest.Hook{Path: "/manifests/", Delay: 10 * time.Second})
+	start := time.Now()
+	_, stderr, code := run(t, "", "tree", "--timeout", "300ms", image)
+	if code != exitUndecided || time.Since(start) > 5*time.Second || !strings.Contains(stderr, "--timeout") {
+		t.Fatalf("exit %d after %v: %s", code, time.Since(start), stderr)
+	}
+}
