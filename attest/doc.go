@@ -35,6 +35,7 @@
 //
 // A Signer signs with a loaded key as cosign does with --key:
 // SimpleSigningPayload and Signer.Sign make a legacy .sig signature,
+// CosignSignStatement and Signer.BundleStatement a cosign v3 image signature,
 // Signer.SignEnvelope a DSSE envelope (.att layers), Signer.BundleBlob and
 // Signer.BundleStatement Sigstore bundles v0.3 with a public key hint and no
 // transparency log entry (cosign's --tlog-upload=false). Bundles are built by

@@ -29,10 +29,12 @@ const (
 var ErrMalformedStatement = errors.New("malformed in-toto statement")
 
 // Subject is one artifact a statement is about: a name (informational, never
-// used for matching) and its digests, algorithm → lowercase hex.
+// used for matching), its digests (algorithm → lowercase hex) and optional
+// annotations (cosign puts its -a key=value pairs there).
 type Subject struct {
-	Name   string            `json:"name,omitempty"`
-	Digest map[string]string `json:"digest"`
+	Name        string            `json:"name,omitempty"`
+	Digest      map[string]string `json:"digest"`
+	Annotations map[string]any    `json:"annotations,omitempty"`
 }
 
 // Statement is a parsed in-toto statement (v0.1 or v1). Subjects and digests
@@ -225,7 +227,11 @@ func (s *Statement) Subjects() []Subject {
 		for k, v := range rd.GetDigest() {
 			d[k] = v
 		}
-		out = append(out, Subject{Name: rd.GetName(), Digest: d})
+		sub := Subject{Name: rd.GetName(), Digest: d}
+		if a := rd.GetAnnotations(); len(a.GetFields()) > 0 {
+			sub.Annotations = a.AsMap()
+		}
+		out = append(out, sub)
 	}
 	return out
 }
@@ -336,4 +342,25 @@ func NewStatement(predicateType string, predicate []byte, subjects []Subject, op
 		return nil, err
 	}
 	return ParseStatement(b)
+}
+
+// CosignSignStatement returns the statement cosign v3 signs for an image in
+// the bundle format (`cosign sign`, the default since v3; v2.6 with
+// --new-bundle-format): _type v1, one subject with the image digest
+// ("sha256:<hex>") and cosign's -a annotations, predicate type
+// PredicateCosignSign and an empty predicate. (cosign v2.6 omits the
+// predicate; v3 writes {} to satisfy in-toto validators. Both verify alike.)
+func CosignSignStatement(digest string, annotations map[string]string) (*Statement, error) {
+	if err := checkImageDigest(digest); err != nil {
+		return nil, err
+	}
+	alg, hexDigest, _ := strings.Cut(digest, ":")
+	sub := Subject{Digest: map[string]string{alg: hexDigest}}
+	if len(annotations) > 0 {
+		sub.Annotations = make(map[string]any, len(annotations))
+		for k, v := range annotations {
+			sub.Annotations[k] = v
+		}
+	}
+	return NewStatement(PredicateCosignSign, []byte("{}"), []Subject{sub})
 }

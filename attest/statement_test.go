@@ -212,3 +212,28 @@ func TestNewStatementErrors(t *testing.T) {
 		t.Error("unknown statement type accepted")
 	}
 }
+
+func TestCosignSignStatementHelper(t *testing.T) {
+	st, err := attest.CosignSignStatement("sha256:"+sha256Hex, map[string]string{"env": "prod"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := st.MarshalJSON()
+	want := `{"_type":"https://in-toto.io/Statement/v1","predicateType":"https://sigstore.dev/cosign/sign/v1","subject":[{"digest":{"sha256":"` + sha256Hex + `"},"annotations":{"env":"prod"}}],"predicate":{}}`
+	if string(raw) != want {
+		t.Fatalf("statement\n%s\nwant\n%s", raw, want)
+	}
+	// In-toto's own validation (predicate required) and sigstore-go's strict parser accept it.
+	var pb intotov1.Statement
+	if err := protojson.Unmarshal(raw, &pb); err != nil || pb.Validate() != nil {
+		t.Fatalf("in-toto: %v %v", err, pb.Validate())
+	}
+	if got := st.Subjects()[0].Annotations["env"]; got != "prod" {
+		t.Fatalf("annotations %v", st.Subjects()[0].Annotations)
+	}
+	for _, bad := range []string{"sha256:abc", sha256Hex, "md5:" + sha256Hex} {
+		if _, err := attest.CosignSignStatement(bad, nil); err == nil {
+			t.Errorf("digest %q accepted", bad)
+		}
+	}
+}
