@@ -326,3 +326,21 @@ func statementJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// /dev/null is a character device but not a terminal: CI jobs run with it as
+// stdin and must get the "set VOUCH_PASSWORD" error, not a silent empty
+// password.
+func TestDevNullIsNotATerminal(t *testing.T) {
+	devnull, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devnull.Close()
+	var out, errb bytes.Buffer
+	e := env{stdin: devnull, stdout: &out, stderr: &errb, getenv: func(string) string { return "" },
+		stdinIsTerminal: true, cacheDir: t.TempDir()}
+	err = newApp(e).RunContext(context.Background(), []string{"vouch", "sign-blob", "--key", attestTestdata("cosign.key"), attestTestdata("artifact.txt")})
+	if code := report(&errb, err); code != exitUndecided || !strings.Contains(errb.String(), "set VOUCH_PASSWORD") || strings.Contains(errb.String(), "Enter password") {
+		t.Fatalf("exit %d, stderr %q", code, errb.String())
+	}
+}
