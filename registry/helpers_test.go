@@ -190,3 +190,5 @@ func sha256Hex(b []byte) v1.Hash {
 	h, _, _ := v1.SHA256(bytes.NewReader(b))
 	return h
 }
+
+func typesMediaType(s string) types.MediaType { return types.MediaType(s) }

@@ -123,3 +123,35 @@ func TestTreeTimeout(t *testing.T) {
 		t.Fatalf("exit %d after %v: %s", code, time.Since(start), stderr)
 	}
 }
+
+// What cosign v2.6.5 wrote (testdata/cosign-v2.6.5), replayed into the real
+// registry: `vouch tree` shows every artifact, each exactly once.
+func TestTreeCosignArtifacts(t *testing.T) {
+	reg := registrytest.Distribution(t)
+	reg.PushLayout(t, "../../testdata/cosign-v2.6.5/layout", "demo")
+	for tag, want := range map[string][]string{
+		"app": {
+			"signature/legacy/legacy-tag/", "attestation/legacy/legacy-tag/https://slsa.dev/provenance/v1", "sbom/raw/legacy-tag/",
+			"signature/bundle/fallback-tag/" + registry.PredicateTypeCosignSign, "attestation/bundle/fallback-tag/https://slsa.dev/provenance/v1",
+		},
+		"other": {"signature/legacy/fallback-tag/"},
+	} {
+		stdout, stderr, code := run(t, "", "tree", "-o", "json", reg.Ref("demo:"+tag))
+		var rep treeReport
+		if err := json.Unmarshal([]byte(stdout), &rep); err != nil || code != 0 {
+			t.Fatalf("%s: exit %d, %v\n%s", tag, code, err, stderr)
+		}
+		got := map[string]int{}
+		for _, a := range rep.Attachments {
+			got[string(a.Kind)+"/"+string(a.Format)+"/"+string(a.Path)+"/"+a.PredicateType]++
+		}
+		if len(got) != len(want) || len(rep.Attachments) != len(want) {
+			t.Errorf("%s: %v, want %v", tag, got, want)
+		}
+		for _, w := range want {
+			if got[w] != 1 {
+				t.Errorf("%s: %s found %d times", tag, w, got[w])
+			}
+		}
+	}
+}
