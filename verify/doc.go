@@ -9,4 +9,44 @@
 // denied (verification ran and a check failed: exit 1 in the CLI) and could
 // not decide (registry unavailable, bad input, timeout: exit 2). Every failure
 // carries a stable [Reason] code.
+//
+// # Trust material
+//
+// [New] takes where the Sigstore trusted root comes from:
+// [WithTrustedRootFile] (a trusted_root.json; no network), [WithTrustedMaterial]
+// (in memory), or [WithTUF] (the public-good root through sigstore-go's TUF
+// client, cached on disk; [WithOffline] uses only the cache). The root is
+// loaded at most once per Verifier, and only when a check needs it: a keyed
+// signature whose authority skips the transparency log needs none, and
+// makes no network call.
+//
+// # Requirements
+//
+// [Requirements] list the [Authority]s that may sign and a threshold of
+// distinct authorities, each satisfied by a different signature. An authority
+// is a public key ([KeyAuthority]) or keyless certificate identities
+// ([KeylessAuthority]: issuer and subject, exact or as regular expressions
+// that vouch anchors — unlike cosign — plus GitHub Actions claims).
+//
+// The sigstore-go configuration passes all of sigstore-conformance: a
+// verified transparency-log entry and an observer timestamp are required,
+// and Fulcio certificates need a Signed Certificate Timestamp. Keyed
+// signatures need a log entry too, unless the authority opts out with
+// KeyAuthority.InsecureIgnoreTlog; results then say "tlog skipped".
+//
+// # What is verified
+//
+//   - [Verifier.Blob]: a Sigstore bundle against a file, a reader or a
+//     digest ([ArtifactBytes], [ArtifactReader], [ArtifactDigest]).
+//   - [Verifier.ImageSignatures] and [Verifier.ImageAttestations]: what
+//     discovery found attached to an image digest ([Attachment]): cosign
+//     legacy .sig and .att layers with their annotations (converted to v0.1
+//     bundles for sigstore-go), and Sigstore bundles attached as referrers.
+//     The signed content must name the image digest (simple-signing
+//     docker-manifest-digest, in-toto subject): a signature copied from
+//     another image is a [ReasonDigestMismatch] denial, and no signature at
+//     all is a [ReasonNoSignatures] denial.
+//
+// Sizes and counts from strangers are capped ([MaxContentSize],
+// [MaxAttachments], [MaxAnnotationSize]).
 package verify

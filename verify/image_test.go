@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
+	"github.com/sigstore/sigstore-go/pkg/sign"
 )
 
 func keylessAuth(name string, ids ...Identity) Authority {
@@ -312,4 +315,20 @@ func TestImageInputErrors(t *testing.T) {
 	huge.Annotations[AnnotationChain] = strings.Repeat("x", MaxAnnotationSize+1)
 	res, err = v.ImageSignatures(ctx, imageDigest, []Attachment{huge}, req)
 	wantDenied(t, res, err, ReasonMalformed)
+}
+
+// A message-signature bundle over the image manifest itself (its digest is
+// the image digest) counts as an image signature; over anything else it is
+// for another digest.
+func TestImageSignaturesMessageSignatureBundle(t *testing.T) {
+	manifest := []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"}`)
+	kp := must[*sign.EphemeralKeypair](t)(sign.NewEphemeralKeypair(nil))
+	pb := must[*protobundle.Bundle](t)(sign.Bundle(&sign.PlainData{Data: manifest}, kp, sign.BundleOptions{}))
+	a := Attachment{Format: FormatBundle, Content: bundleJSON(t, pb)}
+	req := Requirements{Authorities: []Authority{{Name: "k", Key: &KeyAuthority{PublicKey: kp.GetPublicKey(), InsecureIgnoreTlog: true}}}}
+	v := must[*Verifier](t)(New())
+	res, err := v.ImageSignatures(context.Background(), blobDigest(manifest), []Attachment{a}, req)
+	wantVerified(t, res, err)
+	res, err = v.ImageSignatures(context.Background(), imageDigest, []Attachment{a}, req)
+	wantDenied(t, res, err, ReasonDigestMismatch)
 }

@@ -85,12 +85,10 @@ Example:
 			if err != nil {
 				return err
 			}
-			if format == "text" {
-				if res.Signature.Tlog != nil && res.Signature.Tlog.Status == verify.TlogSkipped {
-					fmt.Fprintln(e.stderr, "tlog skipped: the transparency log was not checked")
-				}
-				fmt.Fprintln(e.stderr, "Verified OK")
+			if res.Signature.Tlog != nil && res.Signature.Tlog.Status == verify.TlogSkipped {
+				fmt.Fprintln(e.stderr, "tlog skipped: the transparency log was not checked")
 			}
+			fmt.Fprintln(e.stderr, "Verified OK")
 			return nil
 		},
 	}
