@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -66,4 +69,31 @@ func signedImage(t *testing.T, reg *registrytest.Registry, repo string, opts ...
 		}
 	}
 	return reg.Ref(repo + "@" + d)
+}
+
+// Credentials come from the Docker config (as docker and cosign read it);
+// a config that cannot be read is a warning, and the registry's own
+// answer decides.
+func TestRegistryCredentialsFromDockerConfig(t *testing.T) {
+	reg := registrytest.New(t, registrytest.WithBasicAuth("alice", "s3cret"))
+	reg.PushRandomImage(t, "app:v1")
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("DOCKER_CONFIG", filepath.Join(home, ".docker"))
+	os.MkdirAll(filepath.Join(home, ".docker"), 0o700)
+	cfg := filepath.Join(home, ".docker", "config.json")
+
+	os.WriteFile(cfg, []byte(`{"auths":{"`+reg.Host+`":{"auth":"`+base64.StdEncoding.EncodeToString([]byte("alice:s3cret"))+`"}}}`), 0o600)
+	if stdout, stderr, code := run(t, "", "resolve", reg.Ref("app:v1")); code != 0 || !strings.Contains(stdout, "@sha256:") {
+		t.Fatalf("with credentials: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+
+	os.WriteFile(cfg, []byte(`{not json`), 0o600)
+	_, stderr, code := run(t, "", "resolve", reg.Ref("app:v1"))
+	if code != exitUndecided || !strings.Contains(stderr, "could not read credentials") || !strings.Contains(stderr, "access denied") {
+		t.Fatalf("broken config: exit %d\n%s", code, stderr)
+	}
+	if strings.Contains(stderr, "s3cret") {
+		t.Fatal("the password leaked into the output")
+	}
 }

@@ -10,10 +10,12 @@ import (
 	"os"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -32,10 +34,105 @@ type Registry struct {
 	// URL is "http://127.0.0.1:PORT".
 	URL string
 
-	inner http.Handler
-	mu    sync.Mutex
-	log   []Request
-	hooks []*hookState
+	inner  http.Handler
+	cfg    config
+	mu     sync.Mutex
+	log    []Request
+	hooks  []*hookState
+	tokens map[string]string // token -> scope
+	scopes map[string]int    // token requests per scope
+}
+
+// TokenRequests counts the token requests (WithTokenAuth) per scope
+// ("repository:app:pull").
+func (r *Registry) TokenRequests() map[string]int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := map[string]int{}
+	for k, v := range r.scopes {
+		out[k] = v
+	}
+	return out
+}
+
+// authorize answers the request itself (a challenge or a token) when
+// authentication says so, and reports whether it did.
+func (r *Registry) authorize(w http.ResponseWriter, req *http.Request) bool {
+	switch r.cfg.auth {
+	case "basic":
+		u, p, ok := req.BasicAuth()
+		if ok && u == r.cfg.user && p == r.cfg.pwd {
+			return false
+		}
+		w.Header().Set("WWW-Authenticate", `Basic realm="registrytest"`)
+		w.WriteHeader(http.StatusUnauthorized)
+		fmt.Fprint(w, `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`)
+		return true
+	case "bearer":
+		if req.URL.Path == "/token" {
+			u, p, _ := req.BasicAuth()
+			if r.cfg.user != "" && (u != r.cfg.user || p != r.cfg.pwd) {
+				w.WriteHeader(http.StatusUnauthorized)
+				return true
+			}
+			scope := req.URL.Query().Get("scope")
+			r.mu.Lock()
+			tok := fmt.Sprintf("token-%d", len(r.tokens)+1)
+			r.tokens[tok] = scope
+			if r.scopes == nil {
+				r.scopes = map[string]int{}
+			}
+			r.scopes[scope]++
+			r.mu.Unlock()
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, `{"token":%q,"expires_in":300}`, tok)
+			return true
+		}
+		r.mu.Lock()
+		scope, ok := r.tokens[strings.TrimPrefix(req.Header.Get("Authorization"), "Bearer ")]
+		r.mu.Unlock()
+		want := ""
+		if parts := strings.Split(strings.TrimPrefix(req.URL.Path, "/v2/"), "/"); len(parts) > 2 {
+			repo := strings.Join(parts[:len(parts)-2], "/")
+			if parts[len(parts)-2] == "uploads" {
+				repo = strings.Join(parts[:len(parts)-3], "/")
+			}
+			action := "pull"
+			if req.Method != http.MethodGet && req.Method != http.MethodHead {
+				action = "push"
+			}
+			want = "repository:" + repo + ":" + action
+		}
+		if ok && (want == "" || scopeCovers(scope, want)) {
+			return false
+		}
+		challenge := fmt.Sprintf(`Bearer realm="%s/token",service="registrytest"`, r.URL)
+		if want != "" {
+			challenge += fmt.Sprintf(`,scope="%s"`, want)
+		}
+		w.Header().Set("WWW-Authenticate", challenge)
+		w.WriteHeader(http.StatusUnauthorized)
+		fmt.Fprint(w, `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`)
+		return true
+	}
+	return false
+}
+
+// scopeCovers: "repository:app:push,pull" covers "repository:app:pull".
+func scopeCovers(have, want string) bool {
+	i := strings.LastIndex(want, ":")
+	for _, h := range strings.Fields(have) {
+		j := strings.LastIndex(h, ":")
+		if j < 0 || i < 0 || h[:j] != want[:i] {
+			continue
+		}
+		for _, a := range strings.Split(h[j+1:], ",") {
+			if a == want[i+1:] {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Request is one request the registry answered.
@@ -59,6 +156,24 @@ type Option func(*config)
 
 type config struct {
 	referrers bool
+	auth      string // "", "basic", "bearer"
+	user, pwd string
+}
+
+// WithBasicAuth makes the registry demand HTTP Basic credentials user:pass
+// on every /v2/ request.
+func WithBasicAuth(user, pass string) Option {
+	return func(c *config) { c.auth, c.user, c.pwd = "basic", user, pass }
+}
+
+// WithTokenAuth makes the registry demand bearer tokens, as Docker Hub and
+// most registries do: requests without one are answered 401 with a Bearer
+// challenge whose realm is the registry's own /token endpoint, which hands
+// out a token per scope to user:pass (or to anyone when user is "").
+// Token requests are logged like the others (path /token) and counted by
+// scope in TokenRequests.
+func WithTokenAuth(user, pass string) Option {
+	return func(c *config) { c.auth, c.user, c.pwd = "bearer", user, pass }
 }
 
 // WithoutReferrers makes the registry answer 404 on the referrers API, as
@@ -75,11 +190,13 @@ func New(t testing.TB, opts ...Option) *Registry {
 		o(&c)
 	}
 	h := registry.New(registry.Logger(log.New(io.Discard, "", 0)), registry.WithReferrersSupport(c.referrers))
-	return serve(t, h)
+	r := serve(t, h)
+	r.cfg = c
+	return r
 }
 
 func serve(t testing.TB, inner http.Handler) *Registry {
-	r := &Registry{inner: inner}
+	r := &Registry{inner: inner, tokens: map[string]string{}}
 	srv := httptest.NewServer(http.HandlerFunc(r.serveHTTP))
 	t.Cleanup(srv.Close)
 	r.URL = srv.URL
@@ -228,6 +345,9 @@ func (r *Registry) serveHTTP(w http.ResponseWriter, req *http.Request) {
 		r.log = append(r.log, Request{Method: req.Method, Path: req.URL.Path, Query: req.URL.RawQuery, Status: rec.status})
 		r.mu.Unlock()
 	}()
+	if r.authorize(rec, req) {
+		return
+	}
 	h := r.hookFor(req)
 	if h == nil {
 		r.inner.ServeHTTP(rec, req)
@@ -333,7 +453,7 @@ func (r *Registry) PushImage(t testing.TB, ref string, img v1.Image) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := remote.Write(n, img); err != nil {
+	if err := remote.Write(n, img, r.remoteAuth()...); err != nil {
 		t.Fatalf("push %s: %v", n, err)
 	}
 	d, err := img.Digest()
@@ -352,7 +472,7 @@ func (r *Registry) PushRandomIndex(t testing.TB, ref string, n int) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := remote.WriteIndex(nr, idx); err != nil {
+	if err := remote.WriteIndex(nr, idx, r.remoteAuth()...); err != nil {
 		t.Fatalf("push %s: %v", nr, err)
 	}
 	d, err := idx.Digest()
@@ -360,6 +480,14 @@ func (r *Registry) PushRandomIndex(t testing.TB, ref string, n int) string {
 		t.Fatal(err)
 	}
 	return d.String()
+}
+
+// remoteAuth is how the push helpers authenticate.
+func (r *Registry) remoteAuth() []remote.Option {
+	if r.cfg.user == "" {
+		return nil
+	}
+	return []remote.Option{remote.WithAuth(&authn.Basic{Username: r.cfg.user, Password: r.cfg.pwd})}
 }
 
 // Require skips the test with the message, or fails it when the
