@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
 )
 
 // env is everything the CLI takes from the process: streams, environment
@@ -44,10 +45,9 @@ func defaultEnv() env {
 	}
 }
 
-func isTerminal(f *os.File) bool {
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
+// isTerminal asks the terminal driver: a character device such as /dev/null
+// (CI jobs) is not a terminal to prompt on or draw progress to.
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 
 // command is one CLI command. Each command file registers its constructor
 // with register in an init function, so commands can be added without

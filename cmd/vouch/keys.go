@@ -43,7 +43,7 @@ func keyPassword(e *env, confirm bool) ([]byte, string, error) {
 			return []byte(v), name, nil
 		}
 	}
-	if !stdinIsTerminal(e) {
+	if !e.stdinIsTerminal {
 		return nil, "", errNoPassword
 	}
 	pw, err := promptPassword(e, "Enter password for private key: ")
@@ -60,15 +60,6 @@ func keyPassword(e *env, confirm bool) ([]byte, string, error) {
 		}
 	}
 	return pw, "prompt", nil
-}
-
-// stdinIsTerminal asks the terminal driver when stdin is a file: a character
-// device such as /dev/null (CI jobs) is not a terminal to prompt on.
-func stdinIsTerminal(e *env) bool {
-	if f, ok := e.stdin.(*os.File); ok {
-		return term.IsTerminal(int(f.Fd()))
-	}
-	return e.stdinIsTerminal
 }
 
 // promptPassword asks on stderr and reads one line from stdin, without echo
