@@ -199,7 +199,7 @@ func dedupeKey(a Attachment) string {
 func (c *Client) discoverLegacy(ctx context.Context, b backend, tag string) ([]Attachment, []PathFailure) {
 	loc := b.String() + ":" + tag
 	raw, desc, err := c.manifest(ctx, b, tag, -1)
-	if errors.Is(err, ErrNotFound) && !errors.Is(err, context.DeadlineExceeded) {
+	if errors.Is(err, ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {

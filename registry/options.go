@@ -135,7 +135,8 @@ func WithRetryBackoff(d time.Duration) Option {
 // WithSignatureRepository makes every attachment lookup and write (the
 // cosign .sig/.att/.sbom tags, the referrers API and the referrers fallback
 // tag) use repo instead of the image's own repository, as cosign does with
-// COSIGN_REPOSITORY. The default is the image's repository.
+// COSIGN_REPOSITORY. Images in OCI layouts keep their attachments in the
+// layout. The default is the image's repository.
 func WithSignatureRepository(repo string) Option {
 	return func(o *options) error {
 		if repo == "" {

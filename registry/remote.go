@@ -229,32 +229,28 @@ func (r *remoteRepo) headManifest(ctx context.Context, id string) (v1.Descriptor
 	if err != nil {
 		return v1.Descriptor{}, err
 	}
-	switch resp.StatusCode {
-	case http.StatusOK:
+	switch {
+	case resp.StatusCode == http.StatusOK:
 		drain(resp)
+		mt := types.MediaType(baseMediaType(resp.Header.Get("Content-Type")))
 		hd := resp.Header.Get("Docker-Content-Digest")
-		mt := baseMediaType(resp.Header.Get("Content-Type"))
-		h, herr := v1.NewHash(hd)
-		if isDigest(id) && herr == nil && hd != id {
+		if isDigest(id) && hd != "" && hd != id {
 			return v1.Descriptor{}, &Error{Op: op, Target: target, Err: fmt.Errorf("%w: the registry answered with digest %s", ErrDigestMismatch, hd)}
 		}
-		if isDigest(id) && herr != nil {
-			h, herr = v1.NewHash(id)
+		if isDigest(id) {
+			hd = id
 		}
-		if herr == nil && resp.ContentLength > MaxManifestSize {
+		if resp.ContentLength > MaxManifestSize {
 			return v1.Descriptor{}, &Error{Op: op, Target: target, Err: fmt.Errorf("%w: the manifest is %d bytes, over MaxManifestSize (%d)", ErrTooLarge, resp.ContentLength, MaxManifestSize)}
 		}
-		if herr == nil && types.MediaType(mt).IsImage() || herr == nil && types.MediaType(mt).IsIndex() {
-			if resp.ContentLength > 0 {
-				return v1.Descriptor{MediaType: types.MediaType(mt), Digest: h, Size: resp.ContentLength}, nil
-			}
+		// Informative only with a digest, a manifest media type and a size.
+		if h, err := v1.NewHash(hd); err == nil && (mt.IsImage() || mt.IsIndex()) && resp.ContentLength > 0 {
+			return v1.Descriptor{MediaType: mt, Digest: h, Size: resp.ContentLength}, nil
 		}
-	case http.StatusNotFound, http.StatusUnauthorized, http.StatusForbidden, http.StatusTooManyRequests:
+	case resp.StatusCode == http.StatusNotFound, resp.StatusCode == http.StatusUnauthorized, resp.StatusCode == http.StatusForbidden,
+		resp.StatusCode == http.StatusTooManyRequests, resp.StatusCode >= 500:
 		return v1.Descriptor{}, fail(op, target, resp)
 	default:
-		if resp.StatusCode >= 500 {
-			return v1.Descriptor{}, fail(op, target, resp)
-		}
 		drain(resp)
 	}
 	// HEAD not supported or not informative: GET it.
