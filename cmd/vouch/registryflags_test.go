@@ -36,10 +36,10 @@ func testCtx(t *testing.T) context.Context {
 	return ctx
 }
 
-// signedImage pushes an image with one attachment in each scheme (legacy
+// pushAttachedImage pushes an image with one attachment in each scheme (legacy
 // .sig/.att/.sbom, a bundle signature and a bundle attestation as
 // referrers) and returns its pinned reference.
-func signedImage(t *testing.T, reg *registrytest.Registry, repo string, opts ...registry.Option) string {
+func pushAttachedImage(t *testing.T, reg *registrytest.Registry, repo string, opts ...registry.Option) string {
 	t.Helper()
 	d := reg.PushRandomImage(t, repo+":v1")
 	c, err := registry.New(opts...)

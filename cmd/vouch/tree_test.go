@@ -22,7 +22,7 @@ func TestTreeCommand(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			reg := tc.reg(t)
-			image := signedImage(t, reg, "team/app")
+			image := pushAttachedImage(t, reg, "team/app")
 
 			stdout, stderr, code := run(t, "", "tree", reg.Ref("team/app:v1"))
 			if code != 0 {
@@ -67,7 +67,7 @@ func TestTreeCommand(t *testing.T) {
 // incomplete, exit 2, and the JSON lists the failure with a reason.
 func TestTreeIncomplete(t *testing.T) {
 	reg := registrytest.New(t)
-	image := signedImage(t, reg, "app")
+	image := pushAttachedImage(t, reg, "app")
 	reg.On(registrytest.Hook{Path: "/referrers/", Status: http.StatusTooManyRequests})
 	stdout, stderr, code := run(t, "", "tree", image)
 	if code != exitUndecided || !strings.Contains(stderr, "may be incomplete") || !strings.Contains(stderr, "referrers") || !strings.Contains(stdout, "signatures (1)") {
@@ -98,7 +98,7 @@ func TestTreeNothingAttached(t *testing.T) {
 // --signature-repository, and COSIGN_REPOSITORY as its default.
 func TestTreeSignatureRepository(t *testing.T) {
 	reg := registrytest.New(t)
-	image := signedImage(t, reg, "app", registry.WithSignatureRepository(reg.Ref("sigs")))
+	image := pushAttachedImage(t, reg, "app", registry.WithSignatureRepository(reg.Ref("sigs")))
 	stdout, _, _ := run(t, "", "tree", image)
 	if !strings.Contains(stdout, "nothing attached") {
 		t.Fatalf("found attachments in the image repository:\n%s", stdout)
@@ -115,7 +115,7 @@ func TestTreeSignatureRepository(t *testing.T) {
 
 func TestTreeTimeout(t *testing.T) {
 	reg := registrytest.New(t)
-	image := signedImage(t, reg, "app")
+	image := pushAttachedImage(t, reg, "app")
 	reg.On(registrytest.Hook{Path: "/manifests/", Delay: 10 * time.Second})
 	start := time.Now()
 	_, stderr, code := run(t, "", "tree", "--timeout", "300ms", image)
