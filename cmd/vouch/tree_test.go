@@ -2,10 +2,21 @@ package main
 
 import (
 	"encoding/json"
+	"encoding/pem"
+	"io"
+	"log"
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/vouchdev/vouch/registry"
 	"github.com/vouchdev/vouch/registry/registrytest"
@@ -153,5 +164,54 @@ func TestTreeCosignArtifacts(t *testing.T) {
 				t.Errorf("%s: %s found %d times", tag, w, got[w])
 			}
 		}
+	}
+}
+
+// Every hostile answer gives exit 2 and says the tree may be incomplete,
+// never a clean "nothing attached".
+func TestTreeHostileRegistry(t *testing.T) {
+	for name, hook := range map[string]registrytest.Hook{
+		"500":                 {Status: http.StatusInternalServerError},
+		"429":                 {Status: http.StatusTooManyRequests},
+		"403":                 {Status: http.StatusForbidden},
+		"body is not digest":  {Body: []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","layers":[]}`)},
+		"over-size manifest":  {Oversize: registry.MaxManifestSize + 1},
+		"slow past --timeout": {Delay: 10 * time.Second},
+	} {
+		t.Run(name, func(t *testing.T) {
+			reg := registrytest.New(t)
+			image := pushAttachedImage(t, reg, "app")
+			hook.Path = `/manifests/sha256-[0-9a-f]{64}\.sig$`
+			reg.On(hook)
+			stdout, stderr, code := run(t, "", "tree", "--timeout", "2s", image)
+			if code != exitUndecided || !strings.Contains(stderr, "may be incomplete") || strings.Contains(stdout, "nothing attached") {
+				t.Fatalf("exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
+			}
+		})
+	}
+}
+
+// --registry-cacert trusts a private CA.
+func TestTreeRegistryCACert(t *testing.T) {
+	srv := httptest.NewUnstartedServer(ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0))))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "https://")
+	img, _ := random.Image(64, 1)
+	n, _ := name.ParseReference(host + "/app:v1")
+	if err := remote.Write(n, img, remote.WithTransport(srv.Client().Transport)); err != nil {
+		t.Fatal(err)
+	}
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644)
+	if _, _, code := run(t, "", "tree", host+"/app:v1"); code != exitUndecided {
+		t.Fatalf("unknown CA accepted: exit %d", code)
+	}
+	if stdout, stderr, code := run(t, "", "tree", "--registry-cacert", ca, host+"/app:v1"); code != 0 || !strings.Contains(stdout, "nothing attached") {
+		t.Fatalf("--registry-cacert: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if _, stderr, code := run(t, "", "tree", "--registry-cacert", "/nonexistent.pem", host+"/app:v1"); code != exitUndecided || !strings.Contains(stderr, "registry-cacert") {
+		t.Fatalf("missing CA file: exit %d, %s", code, stderr)
 	}
 }
