@@ -86,6 +86,9 @@ type compiled struct {
 	auths      []compiledAuthority
 	hasKey     bool
 	hasKeyless bool
+	// statement, when set, must also accept a verified signature's payload
+	// for the signature to count (attestation requirements).
+	statement statementCheck
 }
 
 type compiledAuthority struct {

@@ -98,6 +98,7 @@ func (v *Verifier) check(ctx context.Context, s *signed, c *compiled) outcome {
 		return out
 	}
 	var fail *Error
+	var cert *certificate.Summary // the verified signing certificate, keyless only
 	note := func(e *Error) {
 		// Keep the most telling failure: one from the authority whose key
 		// or identity applies beats "not this key/identity".
@@ -152,6 +153,7 @@ func (v *Verifier) check(ctx context.Context, s *signed, c *compiled) outcome {
 				note(errorf(ReasonCertificateInvalid, "sigstore-go verified the signature but returned no certificate"))
 			default:
 				sum := res.Signature.Certificate
+				cert = sum
 				var idErr error
 				for i, a := range c.auths {
 					for _, id := range a.identities {
@@ -173,6 +175,15 @@ func (v *Verifier) check(ctx context.Context, s *signed, c *compiled) outcome {
 					note(errorf(ReasonIdentityMismatch, "the certificate identity matches no keyless authority: %v", idErr))
 				}
 			}
+		}
+	}
+	if len(out.satisfied) > 0 && c.statement != nil {
+		if err := c.statement(s.payload, cert); err != nil {
+			out.satisfied = nil
+			out.result.Verified = false
+			out.result.Authority = ""
+			note(err)
+			fail = err
 		}
 	}
 	if len(out.satisfied) == 0 {

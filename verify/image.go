@@ -58,16 +58,22 @@ type ImageResult struct {
 // When the answer depends on a signature that could not be checked (trusted
 // root unavailable, deadline), the error is not a denial and the result is nil.
 func (v *Verifier) ImageSignatures(ctx context.Context, imageDigest string, atts []Attachment, req Requirements) (*ImageResult, error) {
-	return v.image(ctx, imageDigest, atts, req, kindSignature, "")
+	return v.image(ctx, imageDigest, atts, req, kindSignature, "", nil)
 }
 
 // ImageAttestations is ImageSignatures for attestations: legacy .att layers
 // and Sigstore bundles holding an in-toto statement about the image. When
-// predicateType is not empty, only attestations of that type count; none of
-// that type is a [ReasonNoAttestations] denial that lists the types found.
-// Each verified result carries the statement in Payload.
-func (v *Verifier) ImageAttestations(ctx context.Context, imageDigest string, atts []Attachment, predicateType string, req Requirements) (*ImageResult, error) {
-	return v.image(ctx, imageDigest, atts, req, kindAttestation, predicateType)
+// att.PredicateType is not empty, only attestations of that type count; none
+// of that type is a [ReasonNoAttestations] denial that lists the types found.
+// An attestation that verifies but breaks att's predicate rules (provenance
+// expectations) does not count. Each verified result carries the statement
+// in Payload.
+func (v *Verifier) ImageAttestations(ctx context.Context, imageDigest string, atts []Attachment, att AttestationRequirement, req Requirements) (*ImageResult, error) {
+	check, err := att.compile()
+	if err != nil {
+		return nil, err
+	}
+	return v.image(ctx, imageDigest, atts, req, kindAttestation, att.PredicateType, check)
 }
 
 type kind int
@@ -77,7 +83,7 @@ const (
 	kindAttestation
 )
 
-func (v *Verifier) image(ctx context.Context, imageDigest string, atts []Attachment, req Requirements, want kind, predicateType string) (*ImageResult, error) {
+func (v *Verifier) image(ctx context.Context, imageDigest string, atts []Attachment, req Requirements, want kind, predicateType string, check statementCheck) (*ImageResult, error) {
 	d, err := parseDigest(imageDigest)
 	if err != nil {
 		return nil, errorf(ReasonInvalidInput, "image %w", err)
@@ -86,6 +92,7 @@ func (v *Verifier) image(ctx context.Context, imageDigest string, atts []Attachm
 	if err != nil {
 		return nil, err
 	}
+	c.statement = check
 	if len(atts) > MaxAttachments {
 		return nil, errorf(ReasonInvalidInput, "%d signatures and attestations attached to %s, more than the %d vouch checks: refusing to pick some", len(atts), d, MaxAttachments)
 	}

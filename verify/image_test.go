@@ -269,28 +269,28 @@ func TestImageAttestations(t *testing.T) {
 		f.keyedBundle(k, imageDigest, "https://spdx.dev/Document", true),
 		f.keylessBundle(aliceID, imageDigest, PredicateCosignSign), // a signature, not an attestation
 	}
-	res, err := f.verifier().ImageAttestations(ctx, imageDigest, atts, slsa, Requirements{Authorities: []Authority{keylessAuth("ci", alice)}})
+	res, err := f.verifier().ImageAttestations(ctx, imageDigest, atts, AttestationRequirement{PredicateType: slsa}, Requirements{Authorities: []Authority{keylessAuth("ci", alice)}})
 	wantVerified(t, res, err)
 	if len(res.Signatures) != 1 || res.Signatures[0].PredicateType != slsa || !strings.Contains(string(res.Signatures[0].Payload), slsa) {
 		t.Fatalf("attestations: %+v", res.Signatures)
 	}
 
 	// Any type: both attestations are checked, each against the authorities.
-	res, err = f.verifier().ImageAttestations(ctx, imageDigest, atts, "", Requirements{Threshold: 2, Authorities: []Authority{keylessAuth("ci", alice), keyAuth("k", k, false)}})
+	res, err = f.verifier().ImageAttestations(ctx, imageDigest, atts, AttestationRequirement{}, Requirements{Threshold: 2, Authorities: []Authority{keylessAuth("ci", alice), keyAuth("k", k, false)}})
 	wantVerified(t, res, err)
 	if len(res.Signatures) != 2 {
 		t.Fatalf("want the two attestations, got %+v", res.Signatures)
 	}
 
 	// None of the required type is a denial that lists what was found.
-	res, err = f.verifier().ImageAttestations(ctx, imageDigest, atts, "https://example.com/none", Requirements{Authorities: []Authority{keylessAuth("ci", alice)}})
+	res, err = f.verifier().ImageAttestations(ctx, imageDigest, atts, AttestationRequirement{PredicateType: "https://example.com/none"}, Requirements{Authorities: []Authority{keylessAuth("ci", alice)}})
 	wantDenied(t, res, err, ReasonNoAttestations)
 	if !strings.Contains(err.Error(), slsa) || !strings.Contains(err.Error(), "https://spdx.dev/Document") {
 		t.Errorf("the denial should list the types found: %v", err)
 	}
 
 	// An attestation about another image.
-	res, err = f.verifier().ImageAttestations(ctx, imageDigest, []Attachment{f.keylessAtt(aliceID, otherDigest, slsa)}, slsa, Requirements{Authorities: []Authority{keylessAuth("ci", alice)}})
+	res, err = f.verifier().ImageAttestations(ctx, imageDigest, []Attachment{f.keylessAtt(aliceID, otherDigest, slsa)}, AttestationRequirement{PredicateType: slsa}, Requirements{Authorities: []Authority{keylessAuth("ci", alice)}})
 	wantDenied(t, res, err, ReasonDigestMismatch)
 }
 

@@ -74,7 +74,7 @@ func TestLegacyUnsupportedTlogEntry(t *testing.T) {
 	a := f.keylessAtt(aliceID, imageDigest, "https://slsa.dev/provenance/v1")
 	body := []byte(`{"apiVersion":"0.0.1","kind":"intoto","spec":{}}`)
 	a.Annotations[AnnotationBundle] = f.setBundle(body, 1700000000, 3)
-	res, err := f.verifier().ImageAttestations(context.Background(), imageDigest, []Attachment{a}, "", Requirements{Authorities: []Authority{keylessAuth("ci", alice)}})
+	res, err := f.verifier().ImageAttestations(context.Background(), imageDigest, []Attachment{a}, AttestationRequirement{}, Requirements{Authorities: []Authority{keylessAuth("ci", alice)}})
 	wantDenied(t, res, err, ReasonTlogInvalid)
 	if !strings.Contains(err.Error(), "intoto 0.0.1") {
 		t.Errorf("the error should name the entry kind: %v", err)
