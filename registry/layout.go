@@ -30,7 +30,7 @@ type layoutRepo struct {
 
 var _ backend = (*layoutRepo)(nil)
 
-func (l *layoutRepo) String() string { return LayoutPrefix + l.dir }
+func (l *layoutRepo) String() string { return Ref{layout: l.dir}.Name() }
 
 func (l *layoutRepo) err(op, target string, err error) error {
 	t := l.String()

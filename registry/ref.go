@@ -127,6 +127,9 @@ func parseLayoutRef(orig, rest string) (Ref, error) {
 		return Ref{}, fmt.Errorf("%w %q: write oci-dir:PATH[:tag|@sha256:…]", ErrInvalidReference, orig)
 	}
 	r.layout = filepath.Clean(rest)
+	if strings.TrimSpace(r.layout) != r.layout {
+		return Ref{}, fmt.Errorf("%w %q: the layout path starts or ends with a space", ErrInvalidReference, orig)
+	}
 	return r, nil
 }
 
@@ -163,6 +166,10 @@ func (r Ref) Repository() string {
 // "index.docker.io/library/nginx" or "oci-dir:PATH".
 func (r Ref) Name() string {
 	if r.IsLayout() {
+		if strings.Contains(filepath.Base(r.layout), ":") {
+			// "oci-dir:dir/a:b/" — the slash says ":b" is not a tag.
+			return LayoutPrefix + r.layout + string(filepath.Separator)
+		}
 		return LayoutPrefix + r.layout
 	}
 	if r.IsZero() {

@@ -33,6 +33,9 @@ func TestParseRef(t *testing.T) {
 		{in: "oci-dir:/tmp/img:v1@" + dgst, str: "oci-dir:/tmp/img@" + dgst, tag: "v1", digest: dgst, layout: true, path: "/tmp/img"},
 		// A colon in a directory name, not in the last element: no tag.
 		{in: "oci-dir:/tmp/a:b/img", str: "oci-dir:/tmp/a:b/img", layout: true, path: "/tmp/a:b/img"},
+		// A colon in the last element: a trailing slash keeps it in the path.
+		{in: "oci-dir:/tmp/a:b/", str: "oci-dir:/tmp/a:b/", name: "oci-dir:/tmp/a:b/", layout: true, path: "/tmp/a:b"},
+		{in: "oci-dir:/tmp/a:b/:v1", str: "oci-dir:/tmp/a:b/:v1", tag: "v1", layout: true, path: "/tmp/a:b"},
 	} {
 		t.Run(tc.in, func(t *testing.T) {
 			r, err := registry.ParseRef(tc.in)
@@ -77,6 +80,7 @@ func TestParseRefRejects(t *testing.T) {
 		{"oci-dir:/x:bad!tag", "bad layout tag"},
 		{"oci-dir:/x@sha256:zz", "bad layout digest"},
 		{"oci-dir:/x@sha256:../../etc/passwd", "path in digest"},
+		{"oci-dir: /", "space around the layout path (found by FuzzParseRef)"},
 	} {
 		if r, err := registry.ParseRef(tc.in); err == nil {
 			t.Errorf("%s: ParseRef(%q) = %v, want an error", tc.why, tc.in, r)
