@@ -312,14 +312,17 @@ func (c licenseCache) normalize(parts []string) string {
 	if v, ok := c[k]; ok {
 		return v
 	}
-	v := joinLicenses(parts)
+	v := NormalizeLicense(parts...)
 	c[k] = v
 	return v
 }
 
-func ecosystemOf(purl, fallback string) string {
+// Ecosystem is the ecosystem of a package: its purl's type, or, without a
+// usable purl, syft's package type mapped to a purl type ("go-module" →
+// "golang", "python" → "pypi", "java-archive" → "maven", …).
+func Ecosystem(purl, syftType string) string {
 	if id, ok := parsePURL(purl); ok {
 		return id.typ
 	}
-	return ecosystemOfSyftType(fallback)
+	return ecosystemOfSyftType(syftType)
 }

@@ -149,7 +149,7 @@ func cdxPackage(c *cdxComponent, cache licenseCache) Package {
 	if p.PURL == "" && syftType == "" && c.Group != "" {
 		p.Name = c.Group + "/" + c.Name
 	}
-	p.Ecosystem = ecosystemOf(p.PURL, syftType)
+	p.Ecosystem = Ecosystem(p.PURL, syftType)
 
 	// CycloneDX 1.6 marks each license as declared or concluded; prefer the
 	// concluded ones when there are any, as SPDX readers do.

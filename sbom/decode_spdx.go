@@ -85,7 +85,7 @@ func (r *rawDocument) spdx() (*Document, error) {
 				break
 			}
 		}
-		p.Ecosystem = ecosystemOf(p.PURL, "")
+		p.Ecosystem = Ecosystem(p.PURL, "")
 		// licenseConcluded is what the SBOM's author concluded; most tools
 		// (syft included) write NOASSERTION there and put what the package
 		// declares in licenseDeclared.

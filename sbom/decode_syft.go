@@ -82,7 +82,7 @@ func (r *rawDocument) syft() (*Document, error) {
 	d.Packages = make([]Package, 0, len(r.Artifacts))
 	for i := range r.Artifacts {
 		a := &r.Artifacts[i]
-		p := Package{Name: a.Name, Version: a.Version, PURL: a.PURL, Ecosystem: ecosystemOf(a.PURL, a.Type)}
+		p := Package{Name: a.Name, Version: a.Version, PURL: a.PURL, Ecosystem: Ecosystem(a.PURL, a.Type)}
 		for _, l := range a.Locations {
 			if len(p.Locations) < maxLocations {
 				p.Locations = append(p.Locations, l.Path)

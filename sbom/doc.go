@@ -2,17 +2,9 @@
 //
 // # Generating
 //
-// [NewGenerator] builds a long-lived [Generator] around syft (used as a
-// library): syft's license scanner, which takes seconds to build, is built
-// once and shared by every [Generator.Generate] call. Sources name exactly
-// one syft provider (oci-dir:, oci-archive:, docker-archive:, dir:, file:,
-// registry: or a bare image reference), so local sources make no network
-// call and a mistyped path never falls through to a Docker daemon or a
-// registry. The Go cataloger never runs the go toolchain and no cataloger
-// looks licenses up on the network. Registry access is anonymous unless the
-// caller hands in a keychain ([WithKeychain]); plain HTTP to arbitrary hosts
-// needs [WithInsecureRegistryHTTP]. [Encode] writes SPDX 2.3, CycloneDX 1.6
-// or syft JSON.
+// Generation lives in the sub-package sbom/generate, which links syft (a
+// large dependency): importing sbom to read, compare or check SBOMs does
+// not.
 //
 // # Reading
 //

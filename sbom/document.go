@@ -1,23 +1,19 @@
 package sbom
 
-import (
-	syftsbom "github.com/anchore/syft/syft/sbom"
-)
-
 // Format names an SBOM encoding. The values are syft's format IDs, so they
 // can be passed to syft tooling unchanged.
 type Format string
 
 const (
-	// FormatSPDXJSON is SPDX 2.x JSON. Encode writes SPDX 2.3.
+	// FormatSPDXJSON is SPDX 2.x JSON. sbom/generate writes SPDX 2.3.
 	FormatSPDXJSON Format = "spdx-json"
-	// FormatCycloneDXJSON is CycloneDX JSON. Encode writes CycloneDX 1.6.
+	// FormatCycloneDXJSON is CycloneDX JSON. sbom/generate writes CycloneDX 1.6.
 	FormatCycloneDXJSON Format = "cyclonedx-json"
 	// FormatSyftJSON is syft's own JSON model, the most faithful of the three.
 	FormatSyftJSON Format = "syft-json"
 )
 
-// Formats lists the formats Decode reads and Encode writes, in the order
+// Formats lists the formats Decode reads and sbom/generate writes, in the order
 // the CLI offers them.
 func Formats() []Format { return []Format{FormatSPDXJSON, FormatCycloneDXJSON, FormatSyftJSON} }
 
@@ -49,8 +45,7 @@ const (
 
 // Document is an SBOM reduced to what vouch compares and checks: who made
 // it, what it describes, and its packages. Decode fills it from any supported
-// format; Generate fills it from a scan and also keeps syft's full model so
-// Encode can write every format.
+// format; sbom/generate fills it from a scan.
 type Document struct {
 	// Format is the encoding the document was decoded from; empty for a
 	// generated document.
@@ -71,8 +66,6 @@ type Document struct {
 	// (SPDX documentDescribes, CycloneDX metadata.component), file entries
 	// or the operating system entry.
 	Packages []Package `json:"packages"`
-
-	sbom *syftsbom.SBOM // set by Generate; nil after Decode
 }
 
 // Package is one package of an SBOM.

@@ -10,10 +10,6 @@ import (
 // package's limits (MaxDocumentBytes, MaxPackages, …).
 var ErrLimit = errors.New("limit exceeded")
 
-// ErrNotGenerated is returned by Encode for a Document that Decode made: it
-// carries only what vouch compares, not the full model a writer needs.
-var ErrNotGenerated = errors.New("sbom: only a document made by Generate can be encoded; decode-then-encode would lose data")
-
 // DecodeError says why a document could not be read, and which format it
 // looked like (Format is empty when nothing could be detected).
 type DecodeError struct {

@@ -106,7 +106,7 @@ func (r *Report) Gate(g Gates) error {
 			gate = GateAny
 		}
 		if gate != "" {
-			trips = append(trips, Trip{Gate: gate, Change: c, Reason: describeChange(c)})
+			trips = append(trips, Trip{Gate: gate, Change: c, Reason: c.String()})
 		}
 		if !deny.empty() && c.Kind != Removed && c.NewLicenses != "" {
 			if id, bad := deny.deniedLicense(parseLicense(c.NewLicenses)); bad {
@@ -120,8 +120,9 @@ func (r *Report) Gate(g Gates) error {
 	return &GateError{Trips: trips}
 }
 
-// describeChange is a one-line account of a change, for errors and text.
-func describeChange(c Change) string {
+// String is a one-line account of the change: "downgrade npm/lodash
+// 4.17.21 -> 4.17.20".
+func (c Change) String() string {
 	switch c.Kind {
 	case Added:
 		return fmt.Sprintf("added %s %s", c.Name, c.NewVersion)

@@ -18,7 +18,9 @@ const (
 )
 
 // NormalizeLicense returns the canonical form of an SPDX license expression,
-// so that two documents that say the same thing compare equal:
+// so that two documents that say the same thing compare equal. Several
+// expressions (the separate license statements of one package, as syft and
+// CycloneDX list them) are combined with AND.
 //
 //   - license IDs in the SPDX list's spelling (mit → MIT), deprecated GNU IDs
 //     mapped to -only / -or-later (GPL-2.0+ → GPL-2.0-or-later);
@@ -29,22 +31,17 @@ const (
 //   - NOASSERTION and NONE dropped (no license information).
 //
 // Text that is not a valid expression becomes a single LicenseRef.
-func NormalizeLicense(expr string) string {
-	return parseLicense(expr).String()
-}
-
-// joinLicenses combines several license statements of one package (syft
-// and CycloneDX list them separately) as a conjunction, then normalises.
-func joinLicenses(parts []string) string {
-	switch len(parts) {
+// Normalising a normalised expression returns it unchanged.
+func NormalizeLicense(exprs ...string) string {
+	switch len(exprs) {
 	case 0:
 		return ""
 	case 1:
-		return NormalizeLicense(parts[0])
+		return parseLicense(exprs[0]).String()
 	}
 	n := &licenseNode{op: opAnd}
-	for _, p := range parts {
-		n.kids = append(n.kids, parseLicense(p))
+	for _, e := range exprs {
+		n.kids = append(n.kids, parseLicense(e))
 	}
 	return n.simplify().String()
 }
@@ -228,6 +225,8 @@ var gnuFamilies = []string{"GPL-1.0", "GPL-2.0", "GPL-3.0", "LGPL-2.0", "LGPL-2.
 
 // canonicalLicenseID returns the SPDX list spelling of a license ID, or
 // LicenseRef-<sanitised> for anything else; "" for NOASSERTION and NONE.
+// It is idempotent: the sanitised form is looked up too, so a second pass
+// over LicenseRef-<sanitised> finds nothing new.
 func canonicalLicenseID(t string) string {
 	if strings.EqualFold(t, "NOASSERTION") || strings.EqualFold(t, "NONE") {
 		return ""
@@ -236,28 +235,41 @@ func canonicalLicenseID(t string) string {
 		t = t[len("LicenseRef-"):]
 	}
 	t = strings.TrimPrefix(t, "sha256:")
+	if id, ok := lookupLicenseID(t); ok {
+		return id
+	}
+	s := sanitizeLicenseRef(t)
+	if s != t {
+		if id, ok := lookupLicenseID(s); ok {
+			return id
+		}
+	}
+	return "LicenseRef-" + s
+}
+
+func lookupLicenseID(t string) (string, bool) {
 	if ok, canon := spdxlicenses.IsActiveLicense(t); ok {
-		return canon
+		return canon, true
 	}
 	plus := strings.HasSuffix(t, "+")
 	base := strings.TrimSuffix(t, "+")
 	for _, fam := range gnuFamilies {
 		if strings.EqualFold(base, fam) {
 			if plus {
-				return fam + "-or-later"
+				return fam + "-or-later", true
 			}
-			return fam + "-only"
+			return fam + "-only", true
 		}
 	}
 	if ok, canon := spdxlicenses.IsDeprecatedLicense(t); ok {
-		return canon
+		return canon, true
 	}
 	if plus {
 		if ok, canon := spdxlicenses.IsActiveLicense(base); ok {
-			return canon + "+"
+			return canon + "+", true
 		}
 	}
-	return "LicenseRef-" + sanitizeLicenseRef(t)
+	return "", false
 }
 
 // sanitizeLicenseRef is syft's SPDX element-ID rule: anything outside

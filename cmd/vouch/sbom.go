@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/vouchdev/vouch/sbom"
+	"github.com/vouchdev/vouch/sbom/generate"
 )
 
 func init() { register(sbomCommand) }
@@ -83,28 +84,28 @@ Example:
 			}
 			ctx, cancel := withTimeout(c)
 			defer cancel()
-			opts := []sbom.Option{
-				sbom.WithTool("vouch", versionInfo().Version),
-				sbom.WithKeychain(authn.DefaultKeychain),
-				sbom.WithRegistryCA(c.String("registry-cacert")),
+			opts := []generate.Option{
+				generate.WithTool("vouch", versionInfo().Version),
+				generate.WithKeychain(authn.DefaultKeychain),
+				generate.WithRegistryCA(c.String("registry-cacert")),
 			}
 			if c.Bool("allow-insecure-registry") {
-				opts = append(opts, sbom.WithInsecureRegistryHTTP())
+				opts = append(opts, generate.WithInsecureRegistryHTTP())
 			}
 			if e.stderrIsTerminal {
-				opts = append(opts, sbom.WithProgress(func(stage string) { fmt.Fprintf(e.stderr, "vouch: %s\n", stage) }))
+				opts = append(opts, generate.WithProgress(func(stage string) { fmt.Fprintf(e.stderr, "vouch: %s\n", stage) }))
 			}
-			var genOpts []sbom.GenerateOption
+			var genOpts []generate.GenerateOption
 			if p := c.String("platform"); p != "" {
-				genOpts = append(genOpts, sbom.WithPlatform(p))
+				genOpts = append(genOpts, generate.WithPlatform(p))
 			}
 			if n := c.String("name"); n != "" {
-				genOpts = append(genOpts, sbom.WithName(n, ""))
+				genOpts = append(genOpts, generate.WithName(n, ""))
 			}
 			if x := c.StringSlice("exclude"); len(x) > 0 {
-				genOpts = append(genOpts, sbom.WithExclude(x...))
+				genOpts = append(genOpts, generate.WithExclude(x...))
 			}
-			g, err := sbom.NewGenerator(ctx, opts...)
+			g, err := generate.NewGenerator(ctx, opts...)
 			if err != nil {
 				return err
 			}
@@ -114,9 +115,9 @@ Example:
 			}
 			out := c.String("file")
 			if out == "" {
-				return sbom.Encode(e.stdout, doc, sbom.Format(format))
+				return doc.Encode(e.stdout, sbom.Format(format))
 			}
-			if err := writeFileAtomic(out, func(w io.Writer) error { return sbom.Encode(w, doc, sbom.Format(format)) }); err != nil {
+			if err := writeFileAtomic(out, func(w io.Writer) error { return doc.Encode(w, sbom.Format(format)) }); err != nil {
 				return err
 			}
 			fmt.Fprintf(e.stderr, "Wrote %s SBOM of %d packages to %s\n", format, len(doc.Packages), out)

@@ -1,4 +1,4 @@
-package sbom
+package generate
 
 import (
 	"archive/tar"
@@ -24,7 +24,7 @@ import (
 var update = flag.Bool("update", false, "rewrite golden files in testdata/sbom")
 
 // goldenDir holds the golden outputs (see testdata/README.md).
-const goldenDir = "../testdata/sbom"
+const goldenDir = "../../testdata/sbom"
 
 // Fixtures are built by the tests, so what they contain is visible here.
 // v2 of each changes dependencies in ways the diff must report exactly.
@@ -312,10 +312,10 @@ func golden(t *testing.T, name string, got []byte) {
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("%v (run go test ./sbom -update to create it)", err)
+		t.Fatalf("%v (run go test ./sbom/generate -update to create it)", err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (run go test ./sbom -update if the change is intended); got:\n%s", name, truncateForLog(got))
+		t.Errorf("%s differs from the golden file (run go test ./sbom/generate -update if the change is intended); got:\n%s", name, truncateForLog(got))
 	}
 }
 

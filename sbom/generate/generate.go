@@ -1,9 +1,11 @@
-package sbom
+package generate
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -20,6 +22,8 @@ import (
 	syftsbom "github.com/anchore/syft/syft/sbom"
 	"github.com/anchore/syft/syft/source"
 	"github.com/google/go-containerregistry/pkg/authn"
+
+	"github.com/vouchdev/vouch/sbom"
 )
 
 // Generator makes SBOMs with syft as a library. It is long-lived: syft's
@@ -53,7 +57,7 @@ type options struct {
 func WithTool(name, version string) Option {
 	return func(o *options) error {
 		if name == "" {
-			return &UsageError{Msg: "WithTool needs a name"}
+			return &sbom.UsageError{Msg: "WithTool needs a name"}
 		}
 		o.toolName, o.toolVersion = name, version
 		return nil
@@ -96,7 +100,7 @@ func WithRegistryCA(path string) Option {
 func WithParallelism(n int) Option {
 	return func(o *options) error {
 		if n < 0 {
-			return &UsageError{Msg: "WithParallelism needs 0 or more"}
+			return &sbom.UsageError{Msg: "WithParallelism needs 0 or more"}
 		}
 		o.parallelism = n
 		return nil
@@ -150,7 +154,7 @@ type generateOptions struct {
 func WithPlatform(p string) GenerateOption {
 	return func(o *generateOptions) error {
 		if _, err := image.NewPlatform(p); err != nil {
-			return &UsageError{Msg: "bad platform " + quote(p) + ": use os/arch[/variant], e.g. linux/arm64"}
+			return &sbom.UsageError{Msg: "bad platform " + strconv.Quote(p) + ": use os/arch[/variant], e.g. linux/arm64"}
 		}
 		o.platform = p
 		return nil
@@ -191,7 +195,7 @@ func WithExclude(globs ...string) GenerateOption {
 // binaries and never runs the go toolchain; no cataloger searches the
 // network for licenses. syft's temporary directories are removed before
 // Generate returns.
-func (g *Generator) Generate(ctx context.Context, src string, opts ...GenerateOption) (*Document, error) {
+func (g *Generator) Generate(ctx context.Context, src string, opts ...GenerateOption) (*SBOM, error) {
 	var o generateOptions
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
@@ -203,10 +207,10 @@ func (g *Generator) Generate(ctx context.Context, src string, opts ...GenerateOp
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("sbom: generating for %s: %w", quote(src), err)
+		return nil, fmt.Errorf("sbom: generating for %s: %w", strconv.Quote(src), err)
 	}
-	if o.platform != "" && spec.kind != SourceImage {
-		return nil, &UsageError{Msg: "a platform applies to image sources only, not " + quote(src)}
+	if o.platform != "" && spec.kind != sbom.SourceImage {
+		return nil, &sbom.UsageError{Msg: "a platform applies to image sources only, not " + strconv.Quote(src)}
 	}
 	s, err := g.scan(withValuesOf(ctx, g.scanner), spec, o)
 	if err != nil {
@@ -215,9 +219,16 @@ func (g *Generator) Generate(ctx context.Context, src string, opts ...GenerateOp
 	// Some catalogers do not watch the context; a result that arrives
 	// after the deadline is still late.
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("sbom: generating for %s: %w", quote(src), err)
+		return nil, fmt.Errorf("sbom: generating for %s: %w", strconv.Quote(src), err)
 	}
-	return documentOf(s), nil
+	return &SBOM{Document: documentOf(s), model: s}, nil
+}
+
+// SBOM is a generated SBOM: the Document that comparisons and rules read,
+// and syft's full model, which Encode writes.
+type SBOM struct {
+	*sbom.Document
+	model *syftsbom.SBOM
 }
 
 func (g *Generator) stage(s string) {
@@ -240,7 +251,7 @@ func (g *Generator) scan(ctx context.Context, spec sourceSpec, o generateOptions
 	if o.platform != "" {
 		p, err := image.NewPlatform(o.platform)
 		if err != nil {
-			return nil, &UsageError{Msg: "bad platform " + quote(o.platform)}
+			return nil, &sbom.UsageError{Msg: "bad platform " + strconv.Quote(o.platform)}
 		}
 		cfg = cfg.WithPlatform(p)
 	}
@@ -255,7 +266,7 @@ func (g *Generator) scan(ctx context.Context, spec sourceSpec, o generateOptions
 	src, err := syft.GetSource(ctx, spec.input, cfg)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, fmt.Errorf("sbom: reading %s source %s: %w", spec.provider, quote(spec.input), ctxErr)
+			return nil, fmt.Errorf("sbom: reading %s source %s: %w", spec.provider, strconv.Quote(spec.input), ctxErr)
 		}
 		return nil, &SourceError{Provider: spec.provider, Input: spec.input, Err: err}
 	}
@@ -265,9 +276,9 @@ func (g *Generator) scan(ctx context.Context, spec sourceSpec, o generateOptions
 	s, err := syft.CreateSBOM(ctx, src, g.createConfig())
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, fmt.Errorf("sbom: cataloging %s: %w", quote(spec.input), ctxErr)
+			return nil, fmt.Errorf("sbom: cataloging %s: %w", strconv.Quote(spec.input), ctxErr)
 		}
-		return nil, fmt.Errorf("sbom: cataloging %s: %w", quote(spec.input), err)
+		return nil, fmt.Errorf("sbom: cataloging %s: %w", strconv.Quote(spec.input), err)
 	}
 	g.stage("done")
 	return s, nil
@@ -305,7 +316,7 @@ type SourceError struct {
 }
 
 func (e *SourceError) Error() string {
-	return fmt.Sprintf("sbom: cannot read %s as %s: %v", quote(e.Input), e.Provider, e.Err)
+	return fmt.Sprintf("sbom: cannot read %s as %s: %v", strconv.Quote(e.Input), e.Provider, e.Err)
 }
 
 func (e *SourceError) Unwrap() error { return e.Err }
@@ -349,50 +360,55 @@ func withValuesOf(ctx, values context.Context) context.Context {
 	return valuesCtx{Context: ctx, values: values}
 }
 
-// documentOf reduces syft's model to a Document, the way Decode reduces a
-// syft JSON document, so generated and decoded SBOMs compare equal.
-func documentOf(s *syftsbom.SBOM) *Document {
-	d := &Document{
+// documentOf reduces syft's model to a Document, the way sbom.Decode
+// reduces a syft JSON document, so generated and decoded SBOMs compare
+// equal.
+func documentOf(s *syftsbom.SBOM) *sbom.Document {
+	d := &sbom.Document{
 		Tool:        s.Descriptor.Name,
 		ToolVersion: s.Descriptor.Version,
 		SourceName:  s.Source.Name,
-		sbom:        s,
+		Packages:    []sbom.Package{},
 	}
 	switch s.Source.Metadata.(type) {
 	case source.ImageMetadata:
-		d.SourceKind = SourceImage
+		d.SourceKind = sbom.SourceImage
 	case source.DirectoryMetadata:
-		d.SourceKind = SourceDirectory
+		d.SourceKind = sbom.SourceDirectory
 	case source.FileMetadata:
-		d.SourceKind = SourceFile
+		d.SourceKind = sbom.SourceFile
 	}
 	if r := s.Artifacts.LinuxDistribution; r != nil {
-		d.Distro = strings.TrimSpace(cmpOr(r.ID, r.Name) + " " + r.VersionID)
+		d.Distro = strings.TrimSpace(cmp.Or(r.ID, r.Name) + " " + r.VersionID)
 	}
-	cache := licenseCache{}
+	licenses := map[string]string{}
 	for p := range s.Artifacts.Packages.Enumerate() {
-		d.Packages = append(d.Packages, packageOf(p, cache))
+		d.Packages = append(d.Packages, packageOf(p, licenses))
 	}
-	slices.SortFunc(d.Packages, func(a, b Package) int {
-		return compareEntries(entry{key: a.Key(), locs: strings.Join(a.Locations, "\x00"), pkg: &a},
-			entry{key: b.Key(), locs: strings.Join(b.Locations, "\x00"), pkg: &b})
+	// syft enumerates a map: sort for a stable order.
+	slices.SortFunc(d.Packages, func(a, b sbom.Package) int {
+		return cmp.Or(strings.Compare(a.Key(), b.Key()), strings.Compare(a.Version, b.Version),
+			slices.Compare(a.Locations, b.Locations), strings.Compare(a.Licenses, b.Licenses),
+			strings.Compare(a.PURL, b.PURL), strings.Compare(a.Name, b.Name))
 	})
 	return d
 }
 
-func packageOf(p pkg.Package, cache licenseCache) Package {
-	out := Package{Name: p.Name, Version: p.Version, PURL: p.PURL, Ecosystem: ecosystemOf(p.PURL, string(p.Type))}
+// maxLocations is the most paths kept per package, as sbom.Decode does.
+const maxLocations = 64
+
+func packageOf(p pkg.Package, cache map[string]string) sbom.Package {
+	out := sbom.Package{Name: p.Name, Version: p.Version, PURL: p.PURL, Ecosystem: sbom.Ecosystem(p.PURL, string(p.Type))}
 	for _, l := range p.Locations.ToSlice() {
 		if len(out.Locations) < maxLocations {
 			out.Locations = append(out.Locations, l.RealPath)
 		}
 	}
+	// As sbom.Decode reads syft JSON: the SPDX expression where syft found
+	// one, else the value; concluded licenses over declared ones.
 	var concluded, all []string
 	for _, l := range p.Licenses.ToSlice() {
-		text := l.SPDXExpression
-		if text == "" {
-			text = l.Value
-		}
+		text := cmp.Or(l.SPDXExpression, l.Value)
 		if text == "" {
 			continue
 		}
@@ -404,13 +420,12 @@ func packageOf(p pkg.Package, cache licenseCache) Package {
 	if len(concluded) > 0 {
 		all = concluded
 	}
-	out.Licenses = cache.normalize(all)
-	return out
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
+	key := strings.Join(all, "\x00")
+	v, ok := cache[key]
+	if !ok {
+		v = sbom.NormalizeLicense(all...)
+		cache[key] = v
 	}
-	return b
+	out.Licenses = v
+	return out
 }

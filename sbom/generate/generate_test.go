@@ -1,8 +1,9 @@
-package sbom
+package generate
 
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log"
@@ -16,9 +17,11 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/vouchdev/vouch/sbom"
 )
 
-func generate(t testing.TB, source string, opts ...GenerateOption) *Document {
+func generate(t testing.TB, source string, opts ...GenerateOption) *SBOM {
 	t.Helper()
 	d, err := testGenerator(t).Generate(context.Background(), source, opts...)
 	if err != nil {
@@ -27,7 +30,7 @@ func generate(t testing.TB, source string, opts ...GenerateOption) *Document {
 	return d
 }
 
-func keysAndVersions(d *Document) []string {
+func keysAndVersions(d *SBOM) []string {
 	var out []string
 	for _, p := range d.Packages {
 		out = append(out, p.Key()+"@"+p.Version)
@@ -39,25 +42,25 @@ func keysAndVersions(d *Document) []string {
 // encodeGolden encodes d in every format, checks each against its golden
 // file, and checks that decoding each gives back the same packages: the
 // three decoders and the generator agree.
-func encodeGolden(t *testing.T, d *Document, base string, paths ...string) {
+func encodeGolden(t *testing.T, d *SBOM, base string, paths ...string) {
 	t.Helper()
 	for _, f := range []struct {
-		format Format
+		format sbom.Format
 		ext    string
-	}{{FormatSPDXJSON, ".spdx.json"}, {FormatCycloneDXJSON, ".cdx.json"}, {FormatSyftJSON, ".syft.json"}} {
+	}{{sbom.FormatSPDXJSON, ".spdx.json"}, {sbom.FormatCycloneDXJSON, ".cdx.json"}, {sbom.FormatSyftJSON, ".syft.json"}} {
 		var b bytes.Buffer
-		if err := Encode(&b, d, f.format); err != nil {
+		if err := d.Encode(&b, f.format); err != nil {
 			t.Fatalf("Encode %s: %v", f.format, err)
 		}
 		golden(t, base+f.ext, normalizeOutput(b.Bytes(), paths...))
-		back, err := Decode(bytes.NewReader(b.Bytes()))
+		back, err := sbom.Decode(bytes.NewReader(b.Bytes()))
 		if err != nil {
 			t.Fatalf("Decode(Encode(%s)): %v", f.format, err)
 		}
 		if back.Format != f.format {
 			t.Errorf("decoded format %q, want %q", back.Format, f.format)
 		}
-		r := Diff(d, back)
+		r := sbom.Diff(d.Document, back)
 		if len(r.Changes) != 0 || r.Summary.Unchanged != len(d.Packages) || len(r.Warnings) != 0 {
 			t.Errorf("%s round trip is not lossless for comparison: %s, warnings %v, changes %+v", f.format, r.SummaryLine(), r.Warnings, r.Changes)
 		}
@@ -98,7 +101,7 @@ func TestGenerateDirectory(t *testing.T) {
 			t.Errorf("main module listed: the go toolchain ran (UsePackagesLib)")
 		}
 	}
-	if d.SourceKind != SourceDirectory || d.Tool != "vouch-test" || d.SourceName != "demo" {
+	if d.SourceKind != sbom.SourceDirectory || d.Tool != "vouch-test" || d.SourceName != "demo" {
 		t.Errorf("document: kind %q tool %q name %q", d.SourceKind, d.Tool, d.SourceName)
 	}
 	encodeGolden(t, d, "dir-v1", dir)
@@ -111,13 +114,13 @@ func TestGenerateImageSources(t *testing.T) {
 		"pkg:apk/alpine/libssl3?arch=x86_64@3.1.4-r5",
 		"pkg:apk/alpine/musl?arch=x86_64@1.2.4_git20230717-r4",
 	}
-	var first *Document
+	var first *SBOM
 	for _, src := range []string{"oci-dir:" + dir, "oci-archive:" + ociArchive(t, dir), "docker-archive:" + dockerArchive(t, 1)} {
 		d := generate(t, src, WithName("fixture", "v1"))
 		if got := keysAndVersions(d); strings.Join(got, " ") != strings.Join(want, " ") {
 			t.Errorf("%s: packages %v, want %v", src, got, want)
 		}
-		if d.Distro != "alpine 3.19.1" || d.SourceKind != SourceImage {
+		if d.Distro != "alpine 3.19.1" || d.SourceKind != sbom.SourceImage {
 			t.Errorf("%s: distro %q kind %q", src, d.Distro, d.SourceKind)
 		}
 		if first == nil {
@@ -141,7 +144,7 @@ func TestGeneratePlatform(t *testing.T) {
 		}
 	}
 	_, err := testGenerator(t).Generate(context.Background(), "dir:"+t.TempDir(), WithPlatform("linux/arm64"))
-	var ue *UsageError
+	var ue *sbom.UsageError
 	if !errors.As(err, &ue) {
 		t.Errorf("platform with a directory source: %v, want a UsageError", err)
 	}
@@ -200,7 +203,7 @@ func TestParseSource(t *testing.T) {
 	} {
 		s, err := parseSource(tc.in)
 		if tc.bad {
-			var ue *UsageError
+			var ue *sbom.UsageError
 			if !errors.As(err, &ue) {
 				t.Errorf("parseSource(%q) = %+v, %v; want a UsageError", tc.in, s, err)
 			}
@@ -273,25 +276,15 @@ func TestGenerateCancelled(t *testing.T) {
 	}
 }
 
-func TestEncodeDecodedDocument(t *testing.T) {
-	d, err := Decode(strings.NewReader(`{"bomFormat":"CycloneDX","specVersion":"1.6","components":[]}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := Encode(&bytes.Buffer{}, d, FormatSPDXJSON); !errors.Is(err, ErrNotGenerated) {
-		t.Errorf("Encode(decoded) = %v, want ErrNotGenerated", err)
-	}
-}
-
 // The whole flow a user runs: generate an image's SBOM, change a
 // dependency, generate again, read exactly what changed.
 func TestGenerateDiffImages(t *testing.T) {
 	a := generate(t, "oci-dir:"+ociLayout(t, 1, false), WithName("fixture", "v1"))
 	b := generate(t, "oci-dir:"+ociLayout(t, 2, false), WithName("fixture", "v2"))
-	r := Diff(a, b)
+	r := sbom.Diff(a.Document, b.Document)
 	var lines []string
 	for _, c := range r.Changes {
-		lines = append(lines, describeChange(c))
+		lines = append(lines, c.String())
 	}
 	want := []string{
 		"added apk/alpine/curl 8.5.0-r0",
@@ -304,4 +297,50 @@ func TestGenerateDiffImages(t *testing.T) {
 	if r.Summary.Unchanged != 1 {
 		t.Errorf("unchanged %d, want 1", r.Summary.Unchanged)
 	}
+}
+
+// The user flow on a project: generate, change dependencies, generate
+// again, read exactly what changed, in every output form.
+func TestDiffDirectoryGolden(t *testing.T) {
+	old := generate(t, "dir:"+dirFixture(t, 1), WithName("demo", "1.0.0"))
+	new := generate(t, "dir:"+dirFixture(t, 2), WithName("demo", "2.0.0"))
+	r := sbom.Diff(old.Document, new.Document)
+	want := strings.Join([]string{
+		"removed golang/github.com/pkg/errors v0.9.1",
+		"downgrade golang/golang.org/x/text v0.14.0 -> v0.13.0",
+		"upgrade maven/org.apache.commons/commons-lang3 3.12.0 -> 3.14.0",
+		"upgrade npm/debug 2.6.8 -> 3.2.7",
+		"added npm/left-pad 1.3.0",
+		"downgrade npm/lodash 4.17.21 -> 4.17.20",
+		"upgrade pypi/requests 2.31.0 -> 2.32.3",
+		"upgrade pypi/zope-interface 6.0 -> 6.1",
+	}, "\n")
+	if got := changeLines(r); got != want {
+		t.Errorf("changes:\n%s\nwant:\n%s", got, want)
+	}
+	var text, md bytes.Buffer
+	if err := r.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.WriteMarkdown(&md); err != nil {
+		t.Fatal(err)
+	}
+	js, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "diff-dir.txt", text.Bytes())
+	golden(t, "diff-dir.md", md.Bytes())
+	golden(t, "diff-dir.json", append(js, '\n'))
+	if err := r.Gate(sbom.Gates{FailOn: []string{"downgrade"}, DenyLicenses: []string{"WTFPL"}}); err == nil || !strings.Contains(err.Error(), "left-pad") {
+		t.Errorf("gate: %v", err)
+	}
+}
+
+func changeLines(r *sbom.Report) string {
+	var lines []string
+	for _, c := range r.Changes {
+		lines = append(lines, c.String())
+	}
+	return strings.Join(lines, "\n")
 }

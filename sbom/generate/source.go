@@ -1,10 +1,13 @@
-package sbom
+package generate
 
 import (
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/vouchdev/vouch/sbom"
 )
 
 // Source schemes Generate accepts, and the syft source provider each one
@@ -14,21 +17,21 @@ import (
 // exist.
 var sourceSchemes = []struct {
 	scheme, provider string
-	kind             SourceKind
+	kind             sbom.SourceKind
 }{
-	{"oci-dir:", "oci-dir", SourceImage},
-	{"oci-archive:", "oci-archive", SourceImage},
-	{"docker-archive:", "docker-archive", SourceImage},
-	{"dir:", "local-directory", SourceDirectory},
-	{"file:", "local-file", SourceFile},
-	{"registry:", "oci-registry", SourceImage},
+	{"oci-dir:", "oci-dir", sbom.SourceImage},
+	{"oci-archive:", "oci-archive", sbom.SourceImage},
+	{"docker-archive:", "docker-archive", sbom.SourceImage},
+	{"dir:", "local-directory", sbom.SourceDirectory},
+	{"file:", "local-file", sbom.SourceFile},
+	{"registry:", "oci-registry", sbom.SourceImage},
 }
 
 // sourceSpec is a parsed Generate source.
 type sourceSpec struct {
 	provider string // syft source provider name
 	input    string // what the provider is given
-	kind     SourceKind
+	kind     sbom.SourceKind
 }
 
 // parseSource maps "scheme:rest" or a registry reference to exactly one
@@ -37,29 +40,29 @@ type sourceSpec struct {
 // refused with a hint instead of being pulled from Docker Hub.
 func parseSource(s string) (sourceSpec, error) {
 	if s == "" {
-		return sourceSpec{}, &UsageError{Msg: "no source given: use oci-dir:PATH, oci-archive:FILE, docker-archive:FILE, dir:PATH, file:PATH or an image reference"}
+		return sourceSpec{}, &sbom.UsageError{Msg: "no source given: use oci-dir:PATH, oci-archive:FILE, docker-archive:FILE, dir:PATH, file:PATH or an image reference"}
 	}
 	for _, sc := range sourceSchemes {
 		if rest, ok := strings.CutPrefix(s, sc.scheme); ok {
 			if rest == "" {
-				return sourceSpec{}, &UsageError{Msg: quote(s) + " names no path or reference after " + sc.scheme}
+				return sourceSpec{}, &sbom.UsageError{Msg: strconv.Quote(s) + " names no path or reference after " + sc.scheme}
 			}
 			if sc.provider == "oci-registry" {
 				if _, err := name.ParseReference(rest); err != nil {
-					return sourceSpec{}, &UsageError{Msg: quote(rest) + " is not an image reference: " + err.Error()}
+					return sourceSpec{}, &sbom.UsageError{Msg: strconv.Quote(rest) + " is not an image reference: " + err.Error()}
 				}
 			}
 			return sourceSpec{provider: sc.provider, input: rest, kind: sc.kind}, nil
 		}
 	}
 	if strings.HasPrefix(s, "/") || strings.HasPrefix(s, ".") || strings.HasPrefix(s, "~") {
-		return sourceSpec{}, &UsageError{Msg: quote(s) + " looks like a local path: prefix it with dir:, file:, oci-dir:, oci-archive: or docker-archive:"}
+		return sourceSpec{}, &sbom.UsageError{Msg: strconv.Quote(s) + " looks like a local path: prefix it with dir:, file:, oci-dir:, oci-archive: or docker-archive:"}
 	}
 	if _, err := os.Lstat(s); err == nil {
-		return sourceSpec{}, &UsageError{Msg: quote(s) + " exists as a local path and is also a valid image reference: prefix it with dir:, file:, oci-dir:, oci-archive: or docker-archive: for the local one, or registry: for the image"}
+		return sourceSpec{}, &sbom.UsageError{Msg: strconv.Quote(s) + " exists as a local path and is also a valid image reference: prefix it with dir:, file:, oci-dir:, oci-archive: or docker-archive: for the local one, or registry: for the image"}
 	}
 	if _, err := name.ParseReference(s); err != nil {
-		return sourceSpec{}, &UsageError{Msg: quote(s) + " is neither a known source scheme (oci-dir:, oci-archive:, docker-archive:, dir:, file:, registry:) nor an image reference: " + err.Error()}
+		return sourceSpec{}, &sbom.UsageError{Msg: strconv.Quote(s) + " is neither a known source scheme (oci-dir:, oci-archive:, docker-archive:, dir:, file:, registry:) nor an image reference: " + err.Error()}
 	}
-	return sourceSpec{provider: "oci-registry", input: s, kind: SourceImage}, nil
+	return sourceSpec{provider: "oci-registry", input: s, kind: sbom.SourceImage}, nil
 }
