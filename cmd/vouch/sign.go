@@ -130,6 +130,7 @@ type signedImage struct {
 	Format string     `json:"format"`
 	Where  string     `json:"attachedAt,omitempty"`
 	Error  *jsonError `json:"error,omitempty"`
+	tag    bool       // the image was named by tag
 }
 
 type attachFunc func(ctx context.Context, s *attest.Signer, client *registry.Client, pinned registry.Ref, format string) (where string, err error)
@@ -167,7 +168,7 @@ func runSign(c *cli.Context, e *env, verb string, attach attachFunc) error {
 
 	results := make([]signedImage, len(refs))
 	forEach(len(refs), 8, func(i int) {
-		r := signedImage{Image: refs[i].String(), Format: format}
+		r := signedImage{Image: refs[i].String(), Format: format, tag: refs[i].Digest() == "" && refs[i].Tag() != ""}
 		res, err := client.Resolve(ctx, refs[i])
 		if err == nil {
 			r.Digest = res.Ref.Digest()
@@ -184,8 +185,8 @@ func runSign(c *cli.Context, e *env, verb string, attach attachFunc) error {
 			fmt.Fprintf(e.stderr, "Error: %s %s: %s\n", verb, r.Image, r.Error.Message)
 			continue
 		}
-		if refs := r.Image; !strings.Contains(refs, "@") {
-			fmt.Fprintf(e.stderr, "%s: signed the digest the tag names now, %s\n", r.Image, r.Digest)
+		if r.tag {
+			fmt.Fprintf(e.stderr, "%s: signed %s, the digest the tag names now\n", r.Image, r.Digest)
 		}
 		fmt.Fprintf(e.stderr, "Attached %s %s to %s@%s (%s)\n", r.Format, map[string]string{"sign": "signature", "attest": "attestation"}[verb], nameOf(r.Image), r.Digest, r.Where)
 	}
