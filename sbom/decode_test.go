@@ -351,3 +351,23 @@ func TestRules(t *testing.T) {
 		t.Errorf("empty rules: %v", v)
 	}
 }
+
+// An attestation's predicate type claims a format; the predicate must be
+// in it.
+func TestPredicateFormat(t *testing.T) {
+	for _, f := range []Format{FormatSPDXJSON, FormatCycloneDXJSON} {
+		if got, ok := PredicateFormat(PredicateType(f)); !ok || got != f {
+			t.Errorf("PredicateFormat(PredicateType(%s)) = %s, %v", f, got, ok)
+		}
+	}
+	if _, ok := PredicateFormat("https://slsa.dev/provenance/v1"); ok {
+		t.Errorf("provenance is not an SBOM predicate")
+	}
+	want, _ := PredicateFormat(PredicateSPDX)
+	if _, err := Decode(strings.NewReader(cdxDoc), WithFormat(want)); err == nil {
+		t.Errorf("a CycloneDX predicate under the SPDX predicate type was accepted")
+	}
+	if _, err := Decode(strings.NewReader(spdxDoc), WithFormat(want)); err != nil {
+		t.Errorf("SPDX predicate: %v", err)
+	}
+}

@@ -99,3 +99,34 @@ func (p Package) Key() string {
 	}
 	return "name:" + p.Ecosystem + "/" + lower(p.Name)
 }
+
+// In-toto predicate types of SBOM attestations (cosign attest --type
+// spdxjson / cyclonedx).
+const (
+	PredicateSPDX      = "https://spdx.dev/Document"
+	PredicateCycloneDX = "https://cyclonedx.org/bom"
+)
+
+// PredicateFormat is the format an SBOM predicate of the given type must
+// be in, for Decode's WithFormat. It reports false for other types.
+func PredicateFormat(predicateType string) (Format, bool) {
+	switch predicateType {
+	case PredicateSPDX:
+		return FormatSPDXJSON, true
+	case PredicateCycloneDX:
+		return FormatCycloneDXJSON, true
+	}
+	return "", false
+}
+
+// PredicateType is the in-toto predicate type for an SBOM in format f, or
+// "" for syft JSON, which has no registered predicate type.
+func PredicateType(f Format) string {
+	switch f {
+	case FormatSPDXJSON:
+		return PredicateSPDX
+	case FormatCycloneDXJSON:
+		return PredicateCycloneDX
+	}
+	return ""
+}
