@@ -117,16 +117,19 @@ func decodeBytes(data []byte, o decodeOptions) (*Document, error) {
 	case trimmed[0] != '{':
 		return nil, &DecodeError{Format: sniff(data), Msg: "not a JSON object"}
 	}
-	if err := prescan(trimmed, o); err != nil {
-		var de *DecodeError
-		if errors.As(err, &de) {
-			de.Format = sniff(trimmed)
+	if !json.Valid(trimmed) {
+		// Parse again for the position and kind of the problem.
+		var v struct{}
+		err := json.Unmarshal(trimmed, &v)
+		if err == nil {
+			err = errors.New("invalid JSON")
 		}
-		return nil, err
-	}
-	var raw rawDocument
-	if err := json.Unmarshal(trimmed, &raw); err != nil {
 		return nil, jsonError(trimmed, sniff(trimmed), err)
+	}
+	r := &jsonReader{data: trimmed, format: sniff(trimmed), maxPackages: o.maxPackages, maxElements: o.maxElements}
+	var raw rawDocument
+	if err := raw.read(r); err != nil {
+		return nil, err
 	}
 	f, err := raw.identify()
 	if err != nil {
@@ -140,7 +143,7 @@ func decodeBytes(data []byte, o decodeOptions) (*Document, error) {
 	case FormatSPDXJSON:
 		d, err = raw.spdx()
 	case FormatCycloneDXJSON:
-		d, err = raw.cyclonedx(o)
+		d, err = raw.cyclonedx()
 	case FormatSyftJSON:
 		d, err = raw.syft()
 	}
@@ -173,6 +176,9 @@ func jsonError(data []byte, f Format, err error) error {
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syn):
+		if strings.Contains(syn.Error(), "exceeded max depth") {
+			return &DecodeError{Format: f, Msg: "JSON nested deeper than encoding/json's limit of 10000 levels", Err: fmt.Errorf("%w: %v", ErrLimit, err)}
+		}
 		if syn.Offset >= int64(len(data)) || strings.Contains(syn.Error(), "unexpected end") {
 			return &DecodeError{Format: f, Msg: "truncated document: the JSON ends before it is complete", Err: err}
 		}
@@ -208,33 +214,188 @@ func position(data []byte, off int64) (line, col int) {
 	return line, col
 }
 
-// rawDocument holds the fields of all three formats that Decode reads;
-// encoding/json skips everything else without allocating. Which fields are
-// present tells the format, and fields of two formats in one document are
-// an error.
+// rawDocument holds the fields of all three formats that Decode reads.
+// Which fields are present tells the format, and fields of two formats in
+// one document are an error. Slices are nil when their key is absent (or
+// null) and non-nil when present.
 type rawDocument struct {
 	// SPDX 2.x
-	SPDXVersion       string             `json:"spdxVersion"`
-	SPDXName          string             `json:"name"`
-	CreationInfo      *spdxCreationInfo  `json:"creationInfo"`
-	DocumentDescribes []string           `json:"documentDescribes"`
-	Packages          []spdxPackage      `json:"packages"`
-	Relationships     []spdxRelationship `json:"relationships"`
+	SPDXVersion       string
+	SPDXName          string
+	Creators          []string
+	DocumentDescribes []string
+	Packages          []spdxPackage
+	Relationships     []spdxRelationship
 	// SPDX 3 (JSON-LD) marker
-	Context json.RawMessage `json:"@context"`
+	Context []byte
 
 	// CycloneDX
-	BOMFormat   string          `json:"bomFormat"`
-	SpecVersion json.RawMessage `json:"specVersion"`
-	Metadata    *cdxMetadata    `json:"metadata"`
-	Components  []cdxComponent  `json:"components"`
+	BOMFormat   string
+	SpecVersion string
+	Metadata    *cdxMetadata
+	Components  []cdxComponent
 
 	// syft
-	Schema     *syftSchema     `json:"schema"`
-	Descriptor *syftDescriptor `json:"descriptor"`
-	Source     *syftSource     `json:"source"`
-	Distro     *syftDistro     `json:"distro"`
-	Artifacts  []syftArtifact  `json:"artifacts"`
+	Schema     *syftSchema
+	Descriptor *syftDescriptor
+	Source     *syftSource
+	Distro     *syftDistro
+	Artifacts  []syftArtifact
+}
+
+var topLevelKeys = []string{"spdxVersion", "name", "creationInfo", "documentDescribes", "packages", "relationships", "@context",
+	"bomFormat", "specVersion", "metadata", "components", "schema", "descriptor", "source", "distro", "artifacts"}
+
+func (d *rawDocument) read(r *jsonReader) error {
+	if r.peek() != '{' {
+		return r.typeError("the document", "an object")
+	}
+	return r.object("the document", topLevelKeys, func(key []byte) error {
+		var err error
+		switch string(key) {
+		case "spdxVersion":
+			d.SPDXVersion, err = r.str("spdxVersion")
+		case "name":
+			d.SPDXName, err = r.str("name")
+		case "creationInfo":
+			err = r.object("creationInfo", []string{"creators"}, func(k []byte) error {
+				if string(k) != "creators" {
+					return r.skip()
+				}
+				d.Creators = d.Creators[:0]
+				return r.array("creators", classElements, func() error {
+					s, err := r.str("a creator")
+					d.Creators = append(d.Creators, s)
+					return err
+				})
+			})
+		case "documentDescribes":
+			d.DocumentDescribes = []string{}
+			err = r.array("documentDescribes", classElements, func() error {
+				s, err := r.str("documentDescribes entry")
+				d.DocumentDescribes = append(d.DocumentDescribes, s)
+				return err
+			})
+		case "packages":
+			n, perr := r.precount()
+			if perr != nil {
+				return perr
+			}
+			if r.peek() != 'n' {
+				d.Packages = make([]spdxPackage, 0, n)
+			}
+			err = r.array("packages", classPackages, func() error {
+				p, err := readSPDXPackage(r)
+				d.Packages = append(d.Packages, p)
+				return err
+			})
+		case "relationships":
+			err = r.array("relationships", classElements, func() error {
+				rel, err := readSPDXRelationship(r)
+				if rel.Type == "DESCRIBES" || rel.Type == "DESCRIBED_BY" {
+					d.Relationships = append(d.Relationships, rel)
+				}
+				return err
+			})
+		case "@context":
+			start := r.pos
+			err = r.skip()
+			d.Context = r.data[start:r.pos]
+		case "bomFormat":
+			d.BOMFormat, err = r.str("bomFormat")
+		case "specVersion":
+			d.SpecVersion, err = r.str("specVersion")
+		case "metadata":
+			d.Metadata, err = readCDXMetadata(r)
+		case "components":
+			n, perr := r.precount()
+			if perr != nil {
+				return perr
+			}
+			if r.peek() != 'n' {
+				d.Components = make([]cdxComponent, 0, n)
+			}
+			err = r.array("components", classPackages, func() error {
+				c, err := readCDXComponent(r, 1)
+				d.Components = append(d.Components, c)
+				return err
+			})
+		case "schema":
+			d.Schema = &syftSchema{}
+			err = r.object("schema", []string{"version", "url"}, func(k []byte) error {
+				var err error
+				switch string(k) {
+				case "version":
+					d.Schema.Version, err = r.str("schema.version")
+				case "url":
+					d.Schema.URL, err = r.str("schema.url")
+				default:
+					err = r.skip()
+				}
+				return err
+			})
+		case "descriptor":
+			d.Descriptor = &syftDescriptor{}
+			err = r.object("descriptor", []string{"name", "version"}, func(k []byte) error {
+				var err error
+				switch string(k) {
+				case "name":
+					d.Descriptor.Name, err = r.str("descriptor.name")
+				case "version":
+					d.Descriptor.Version, err = r.str("descriptor.version")
+				default:
+					err = r.skip()
+				}
+				return err
+			})
+		case "source":
+			d.Source = &syftSource{}
+			err = r.object("source", []string{"name", "type"}, func(k []byte) error {
+				var err error
+				switch string(k) {
+				case "name":
+					d.Source.Name, err = r.str("source.name")
+				case "type":
+					d.Source.Type, err = r.str("source.type")
+				default:
+					err = r.skip()
+				}
+				return err
+			})
+		case "distro":
+			d.Distro = &syftDistro{}
+			err = r.object("distro", []string{"id", "name", "versionID"}, func(k []byte) error {
+				var err error
+				switch string(k) {
+				case "id":
+					d.Distro.ID, err = r.str("distro.id")
+				case "name":
+					d.Distro.Name, err = r.str("distro.name")
+				case "versionID":
+					d.Distro.VersionID, err = r.str("distro.versionID")
+				default:
+					err = r.skip()
+				}
+				return err
+			})
+		case "artifacts":
+			n, perr := r.precount()
+			if perr != nil {
+				return perr
+			}
+			if r.peek() != 'n' {
+				d.Artifacts = make([]syftArtifact, 0, n)
+			}
+			err = r.array("artifacts", classPackages, func() error {
+				a, err := readSyftArtifact(r)
+				d.Artifacts = append(d.Artifacts, a)
+				return err
+			})
+		default:
+			err = r.skip()
+		}
+		return err
+	})
 }
 
 func (r *rawDocument) identify() (Format, error) {
@@ -251,7 +412,7 @@ func (r *rawDocument) identify() (Format, error) {
 	}
 	switch len(claims) {
 	case 0:
-		if r.Context != nil && bytes.Contains(r.Context, []byte("spdx.org/rdf/3")) {
+		if bytes.Contains(r.Context, []byte("spdx.org/rdf/3")) {
 			return "", &DecodeError{Format: FormatSPDXJSON, Msg: "this is SPDX 3 (JSON-LD), which is not read yet; write SPDX 2.3 (syft: -o spdx-json@2.3)"}
 		}
 		return "", &DecodeError{Msg: "not a recognised SBOM: no spdxVersion (SPDX 2.x), bomFormat (CycloneDX) or syft schema field"}
@@ -289,9 +450,8 @@ func (r *rawDocument) identify() (Format, error) {
 		if !strings.EqualFold(r.BOMFormat, "CycloneDX") {
 			return "", &DecodeError{Format: f, Msg: "bomFormat is " + quote(r.BOMFormat) + ", not \"CycloneDX\""}
 		}
-		var v string
-		if json.Unmarshal(r.SpecVersion, &v) != nil || !strings.HasPrefix(v, "1.") {
-			return "", &DecodeError{Format: f, Msg: "unsupported specVersion " + quote(string(r.SpecVersion)) + "; CycloneDX 1.x JSON is read"}
+		if !strings.HasPrefix(r.SpecVersion, "1.") {
+			return "", &DecodeError{Format: f, Msg: "unsupported specVersion " + quote(r.SpecVersion) + "; CycloneDX 1.x JSON is read"}
 		}
 	}
 	return f, nil

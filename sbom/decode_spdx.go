@@ -4,31 +4,90 @@ import (
 	"strings"
 )
 
-type spdxCreationInfo struct {
-	Creators []string `json:"creators"`
-}
-
 type spdxPackage struct {
-	SPDXID                string       `json:"SPDXID"`
-	Name                  string       `json:"name"`
-	VersionInfo           string       `json:"versionInfo"`
-	LicenseConcluded      string       `json:"licenseConcluded"`
-	LicenseDeclared       string       `json:"licenseDeclared"`
-	SourceInfo            string       `json:"sourceInfo"`
-	PrimaryPackagePurpose string       `json:"primaryPackagePurpose"`
-	ExternalRefs          []spdxExtRef `json:"externalRefs"`
-}
-
-type spdxExtRef struct {
-	Category string `json:"referenceCategory"`
-	Type     string `json:"referenceType"`
-	Locator  string `json:"referenceLocator"`
+	SPDXID                string
+	Name                  string
+	VersionInfo           string
+	LicenseConcluded      string
+	LicenseDeclared       string
+	SourceInfo            string
+	PrimaryPackagePurpose string
+	PURL                  string // the first externalRef of type purl
 }
 
 type spdxRelationship struct {
-	Element string `json:"spdxElementId"`
-	Type    string `json:"relationshipType"`
-	Related string `json:"relatedSpdxElement"`
+	Element string
+	Type    string
+	Related string
+}
+
+var spdxPackageKeys = []string{"SPDXID", "name", "versionInfo", "licenseConcluded", "licenseDeclared", "sourceInfo", "primaryPackagePurpose", "externalRefs"}
+
+func readSPDXPackage(r *jsonReader) (spdxPackage, error) {
+	var p spdxPackage
+	err := r.object("a package", spdxPackageKeys, func(k []byte) error {
+		var err error
+		switch string(k) {
+		case "SPDXID":
+			p.SPDXID, err = r.str("SPDXID")
+		case "name":
+			p.Name, err = r.str("name")
+		case "versionInfo":
+			p.VersionInfo, err = r.str("versionInfo")
+		case "licenseConcluded":
+			p.LicenseConcluded, err = r.str("licenseConcluded")
+		case "licenseDeclared":
+			p.LicenseDeclared, err = r.str("licenseDeclared")
+		case "sourceInfo":
+			p.SourceInfo, err = r.str("sourceInfo")
+		case "primaryPackagePurpose":
+			p.PrimaryPackagePurpose, err = r.str("primaryPackagePurpose")
+		case "externalRefs":
+			err = r.array("externalRefs", classElements, func() error {
+				var typ, loc string
+				err := r.object("an externalRef", []string{"referenceType", "referenceLocator"}, func(k []byte) error {
+					var err error
+					switch string(k) {
+					case "referenceType":
+						typ, err = r.str("referenceType")
+					case "referenceLocator":
+						loc, err = r.str("referenceLocator")
+					default:
+						err = r.skip()
+					}
+					return err
+				})
+				if p.PURL == "" && strings.EqualFold(typ, "purl") {
+					p.PURL = loc
+				}
+				return err
+			})
+		default:
+			err = r.skip()
+		}
+		return err
+	})
+	return p, err
+}
+
+func readSPDXRelationship(r *jsonReader) (spdxRelationship, error) {
+	var rel spdxRelationship
+	err := r.object("a relationship", []string{"spdxElementId", "relationshipType", "relatedSpdxElement"}, func(k []byte) error {
+		var err error
+		switch string(k) {
+		case "spdxElementId":
+			rel.Element, err = r.str("spdxElementId")
+		case "relationshipType":
+			rel.Type, err = r.str("relationshipType")
+		case "relatedSpdxElement":
+			rel.Related, err = r.str("relatedSpdxElement")
+		default:
+			err = r.skip()
+		}
+		return err
+	})
+	rel.Type = strings.ToUpper(rel.Type)
+	return rel, err
 }
 
 const spdxDocumentID = "SPDXRef-DOCUMENT"
@@ -43,12 +102,10 @@ func (r *rawDocument) spdx() (*Document, error) {
 		FormatVersion: strings.TrimPrefix(r.SPDXVersion, "SPDX-"),
 		SourceName:    r.SPDXName,
 	}
-	if r.CreationInfo != nil {
-		for _, c := range r.CreationInfo.Creators {
-			if t, ok := strings.CutPrefix(c, "Tool:"); ok {
-				d.Tool, d.ToolVersion = splitToolVersion(strings.TrimSpace(t))
-				break
-			}
+	for _, c := range r.Creators {
+		if t, ok := strings.CutPrefix(c, "Tool:"); ok {
+			d.Tool, d.ToolVersion = splitToolVersion(strings.TrimSpace(t))
+			break
 		}
 	}
 
@@ -60,9 +117,9 @@ func (r *rawDocument) spdx() (*Document, error) {
 	}
 	for _, rel := range r.Relationships {
 		switch {
-		case rel.Element == spdxDocumentID && strings.EqualFold(rel.Type, "DESCRIBES"):
+		case rel.Element == spdxDocumentID && rel.Type == "DESCRIBES":
 			roots[rel.Related] = true
-		case rel.Related == spdxDocumentID && strings.EqualFold(rel.Type, "DESCRIBED_BY"):
+		case rel.Related == spdxDocumentID && rel.Type == "DESCRIBED_BY":
 			roots[rel.Element] = true
 		}
 	}
@@ -78,13 +135,7 @@ func (r *rawDocument) spdx() (*Document, error) {
 			}
 			continue
 		}
-		p := Package{Name: sp.Name, Version: sp.VersionInfo}
-		for _, ref := range sp.ExternalRefs {
-			if strings.EqualFold(ref.Type, "purl") {
-				p.PURL = ref.Locator
-				break
-			}
-		}
+		p := Package{Name: sp.Name, Version: sp.VersionInfo, PURL: sp.PURL}
 		p.Ecosystem = Ecosystem(p.PURL, "")
 		// licenseConcluded is what the SBOM's author concluded; most tools
 		// (syft included) write NOASSERTION there and put what the package

@@ -1,8 +1,6 @@
 package sbom
 
 import (
-	"bytes"
-	"encoding/json"
 	"strings"
 )
 
@@ -28,35 +26,81 @@ type syftDistro struct {
 }
 
 type syftArtifact struct {
-	Name      string         `json:"name"`
-	Version   string         `json:"version"`
-	Type      string         `json:"type"`
-	PURL      string         `json:"purl"`
-	Locations []syftLocation `json:"locations"`
-	Licenses  []syftLicense  `json:"licenses"`
-}
-
-type syftLocation struct {
-	Path string `json:"path"`
+	Name      string
+	Version   string
+	Type      string
+	PURL      string
+	Locations []string
+	Licenses  []syftLicense
 }
 
 // syftLicense is an object ({value, spdxExpression, type}) in current
 // schemas and a bare string in schemas before 8.
 type syftLicense struct {
-	Value          string `json:"value"`
-	SPDXExpression string `json:"spdxExpression"`
-	Type           string `json:"type"`
+	Value          string
+	SPDXExpression string
+	Type           string
 }
 
-func (l *syftLicense) UnmarshalJSON(b []byte) error {
-	if len(b) > 0 && b[0] == '"' {
-		return json.Unmarshal(b, &l.Value)
-	}
-	if bytes.Equal(b, []byte("null")) {
-		return nil
-	}
-	type plain syftLicense
-	return json.Unmarshal(b, (*plain)(l))
+var syftArtifactKeys = []string{"name", "version", "type", "purl", "locations", "licenses"}
+
+func readSyftArtifact(r *jsonReader) (syftArtifact, error) {
+	var a syftArtifact
+	err := r.object("an artifact", syftArtifactKeys, func(k []byte) error {
+		var err error
+		switch string(k) {
+		case "name":
+			a.Name, err = r.str("name")
+		case "version":
+			a.Version, err = r.str("version")
+		case "type":
+			a.Type, err = r.str("type")
+		case "purl":
+			a.PURL, err = r.str("purl")
+		case "locations":
+			err = r.array("locations", classElements, func() error {
+				return r.object("a location", []string{"path"}, func(k []byte) error {
+					if string(k) != "path" {
+						return r.skip()
+					}
+					p, err := r.str("path")
+					if len(a.Locations) < maxLocations {
+						a.Locations = append(a.Locations, p)
+					}
+					return err
+				})
+			})
+		case "licenses":
+			err = r.array("licenses", classElements, func() error {
+				var l syftLicense
+				var err error
+				if r.peek() == '"' {
+					l.Value, err = r.str("license")
+				} else {
+					err = r.object("a license", []string{"value", "spdxExpression", "type"}, func(k []byte) error {
+						var err error
+						switch string(k) {
+						case "value":
+							l.Value, err = r.str("license value")
+						case "spdxExpression":
+							l.SPDXExpression, err = r.str("spdxExpression")
+						case "type":
+							l.Type, err = r.str("license type")
+						default:
+							err = r.skip()
+						}
+						return err
+					})
+				}
+				a.Licenses = append(a.Licenses, l)
+				return err
+			})
+		default:
+			err = r.skip()
+		}
+		return err
+	})
+	return a, err
 }
 
 func (r *rawDocument) syft() (*Document, error) {
@@ -83,11 +127,7 @@ func (r *rawDocument) syft() (*Document, error) {
 	for i := range r.Artifacts {
 		a := &r.Artifacts[i]
 		p := Package{Name: a.Name, Version: a.Version, PURL: a.PURL, Ecosystem: Ecosystem(a.PURL, a.Type)}
-		for _, l := range a.Locations {
-			if len(p.Locations) < maxLocations {
-				p.Locations = append(p.Locations, l.Path)
-			}
-		}
+		p.Locations = a.Locations
 		var concluded, all []string
 		for _, l := range a.Licenses {
 			text := l.SPDXExpression

@@ -137,7 +137,12 @@ func TestDecodeHostile(t *testing.T) {
 		{name: "too many packages", in: cdxDoc, opts: []DecodeOption{WithMaxPackages(2)}, format: FormatCycloneDXJSON, msg: "more than 2 packages", limit: true},
 		// encoding/json matches keys case-insensitively and unescapes them:
 		// the limit must see what the decoder will see.
-		{name: "escaped key evades nothing", in: `{"bomFormat":"CycloneDX","specVersion":"1.6","COMPONENTS":[{},{},{}],"metadata":{}}`, opts: []DecodeOption{WithMaxPackages(2)}, format: FormatCycloneDXJSON, msg: "more than 2 packages", limit: true},
+		// encoding/json-based readers match keys case-insensitively: a
+		// case variant of a known key would be read differently by them.
+		{name: "case variant key", in: `{"bomFormat":"CycloneDX","specVersion":"1.6","components":[],"COMPONENTS":[{"name":"evil"}]}`, format: FormatCycloneDXJSON, msg: "only in case"},
+		{name: "unicode fold variant key", in: `{"bomFormat":"CycloneDX","specVersion":"1.6","componentſ":[{"name":"evil"}]}`, format: FormatCycloneDXJSON, msg: "only in case"},
+		{name: "case variant inside a component", in: `{"bomFormat":"CycloneDX","specVersion":"1.6","components":[{"name":"a","PURL":"pkg:npm/evil@1"}]}`, format: FormatCycloneDXJSON, msg: "only in case"},
+		{name: "deep nesting in an unknown field", in: `{"bomFormat":"CycloneDX","specVersion":"1.6","x":` + strings.Repeat("[", 200) + strings.Repeat("]", 200) + `}`, format: FormatCycloneDXJSON, msg: "nested deeper than 128", limit: true},
 		{name: "unicode-escaped key", in: `{"bomFormat":"CycloneDX","specVersion":"1.6","comp\u006fnents":[{},{},{}]}`, opts: []DecodeOption{WithMaxPackages(2)}, format: FormatCycloneDXJSON, msg: "more than 2 packages", limit: true},
 		{name: "bad option", in: cdxDoc, opts: []DecodeOption{WithMaxPackages(0)}, msg: "positive"},
 	} {

@@ -125,14 +125,23 @@ func entriesOf(d *Document) []entry {
 }
 
 func compareEntries(a, b entry) int {
-	return cmp.Or(
-		strings.Compare(a.key, b.key),
-		strings.Compare(a.pkg.Version, b.pkg.Version),
-		strings.Compare(a.locs, b.locs),
-		strings.Compare(a.pkg.Licenses, b.pkg.Licenses),
-		strings.Compare(a.pkg.PURL, b.pkg.PURL),
-		strings.Compare(a.pkg.Name, b.pkg.Name),
-	)
+	// Evaluated lazily: the key decides almost every comparison.
+	if c := strings.Compare(a.key, b.key); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.pkg.Version, b.pkg.Version); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.locs, b.locs); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.pkg.Licenses, b.pkg.Licenses); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.pkg.PURL, b.pkg.PURL); c != 0 {
+		return c
+	}
+	return strings.Compare(a.pkg.Name, b.pkg.Name)
 }
 
 // Diff compares two SBOMs package by package and reports what changed.
