@@ -89,6 +89,12 @@ type compiled struct {
 	// statement, when set, must also accept a verified signature's payload
 	// for the signature to count (attestation requirements).
 	statement statementCheck
+	// annotations, when not empty, must be carried by every signature that
+	// counts (image policies, cosign verify -a).
+	annotations map[string]string
+	// claims is set per image from annotations: it checks a verified
+	// signature's signed claims.
+	claims func(s *signed) *Error
 }
 
 type compiledAuthority struct {

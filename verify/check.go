@@ -186,6 +186,14 @@ func (v *Verifier) check(ctx context.Context, s *signed, c *compiled) outcome {
 			fail = err
 		}
 	}
+	if len(out.satisfied) > 0 && c.claims != nil {
+		if err := c.claims(s); err != nil {
+			out.satisfied = nil
+			out.result.Verified = false
+			out.result.Authority = ""
+			fail = err
+		}
+	}
 	if len(out.satisfied) == 0 {
 		if out.undecided != nil {
 			fail = asError(out.undecided)

@@ -68,8 +68,9 @@ type statement struct {
 	Type          string `json:"_type"`
 	PredicateType string `json:"predicateType"`
 	Subject       []struct {
-		Name   string            `json:"name"`
-		Digest map[string]string `json:"digest"`
+		Name        string            `json:"name"`
+		Digest      map[string]string `json:"digest"`
+		Annotations map[string]any    `json:"annotations"`
 	} `json:"subject"`
 }
 

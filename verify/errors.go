@@ -45,6 +45,9 @@ const (
 	ReasonPolicyDenied Reason = "policy_denied"
 	// ReasonSBOMPolicy: a verified SBOM breaks a license or package rule.
 	ReasonSBOMPolicy Reason = "sbom_policy"
+	// ReasonAnnotationMismatch: a verified signature does not carry the
+	// signed annotations required (cosign verify -a key=value).
+	ReasonAnnotationMismatch Reason = "annotation_mismatch"
 	// ReasonMalformed: signed content that should be parseable is not (a denial: a
 	// signer or attacker produced it).
 	ReasonMalformed Reason = "malformed"

@@ -3,6 +3,7 @@ package verify
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"sort"
 	"strings"
 
@@ -31,6 +32,9 @@ type Attachment struct {
 type ImageResult struct {
 	// Digest is the image digest everything was bound to.
 	Digest string `json:"digest"`
+	// PredicateType is the predicate type attestations were required to
+	// have (attestation results only; empty: any).
+	PredicateType string `json:"predicateType,omitempty"`
 	// Verified is true when Threshold distinct authorities were satisfied.
 	Verified  bool `json:"verified"`
 	Threshold int  `json:"threshold"`
@@ -58,7 +62,11 @@ type ImageResult struct {
 // When the answer depends on a signature that could not be checked (trusted
 // root unavailable, deadline), the error is not a denial and the result is nil.
 func (v *Verifier) ImageSignatures(ctx context.Context, imageDigest string, atts []Attachment, req Requirements) (*ImageResult, error) {
-	return v.image(ctx, imageDigest, atts, req, kindSignature, "", nil)
+	c, err := req.compile()
+	if err != nil {
+		return nil, err
+	}
+	return v.image(ctx, imageDigest, atts, c, kindSignature, "")
 }
 
 // ImageAttestations is ImageSignatures for attestations: legacy .att layers
@@ -73,7 +81,12 @@ func (v *Verifier) ImageAttestations(ctx context.Context, imageDigest string, at
 	if err != nil {
 		return nil, err
 	}
-	return v.image(ctx, imageDigest, atts, req, kindAttestation, att.PredicateType, check)
+	c, err := req.compile()
+	if err != nil {
+		return nil, err
+	}
+	c.statement = check
+	return v.image(ctx, imageDigest, atts, c, kindAttestation, att.PredicateType)
 }
 
 type kind int
@@ -83,20 +96,22 @@ const (
 	kindAttestation
 )
 
-func (v *Verifier) image(ctx context.Context, imageDigest string, atts []Attachment, req Requirements, want kind, predicateType string, check statementCheck) (*ImageResult, error) {
+// image verifies atts against compiled requirements c, which it does not
+// change: one compiled policy serves many images at once.
+func (v *Verifier) image(ctx context.Context, imageDigest string, atts []Attachment, c *compiled, want kind, predicateType string) (*ImageResult, error) {
 	d, err := parseDigest(imageDigest)
 	if err != nil {
 		return nil, errorf(ReasonInvalidInput, "image %w", err)
 	}
-	c, err := req.compile()
-	if err != nil {
-		return nil, err
-	}
-	c.statement = check
 	if len(atts) > MaxAttachments {
 		return nil, errorf(ReasonInvalidInput, "%d signatures and attestations attached to %s, more than the %d vouch checks: refusing to pick some", len(atts), d, MaxAttachments)
 	}
-	res := &ImageResult{Digest: d.String(), Threshold: c.threshold, Signatures: []SignatureResult{}}
+	if len(c.annotations) > 0 && want == kindSignature {
+		cc := *c
+		cc.claims = annotationClaims(d, c.annotations)
+		c = &cc
+	}
+	res := &ImageResult{Digest: d.String(), PredicateType: predicateType, Threshold: c.threshold, Signatures: []SignatureResult{}}
 	var outs []outcome
 	typesSeen := map[string]bool{}
 	for _, a := range atts {
@@ -318,4 +333,53 @@ func noneVerified(res *ImageResult) *Error {
 		return errorf(first.Reason, "none of the %d signatures on %s verified: %s", len(res.Signatures), res.Digest, first.Message)
 	}
 	return errorf(ReasonNoMatchingSignatures, "none of the %d signatures on %s verified (see each signature's failure)", len(res.Signatures), res.Digest)
+}
+
+// annotationClaims checks that a verified image signature carries the
+// annotations want, as cosign verify -a does: in the simple-signing payload's
+// "optional" section, or in the annotations of the statement subject that
+// names image digest d. Values compare as strings; a value of another JSON
+// type never matches.
+func annotationClaims(d digest, want map[string]string) func(s *signed) *Error {
+	return func(s *signed) *Error {
+		var have map[string]any
+		switch s.format {
+		case FormatLegacySignature:
+			ss, err := parseSimpleSigning(s.payload)
+			if err != nil {
+				return errorf(ReasonMalformed, "%w", err)
+			}
+			have = ss.Optional
+		default:
+			if s.predicateType != "" { // an in-toto statement
+				st, err := parseStatement(inTotoPayloadType, s.payload)
+				if err != nil {
+					return errorf(ReasonMalformed, "%w", err)
+				}
+				for _, sub := range st.Subject {
+					if sub.Digest[d.alg] == d.hex {
+						have = sub.Annotations
+						break
+					}
+				}
+			}
+		}
+		keys := make([]string, 0, len(want))
+		for k := range want {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			got, ok := have[k]
+			if str, isStr := got.(string); !ok || !isStr || str != want[k] {
+				shown := "no such annotation"
+				if ok {
+					b, _ := json.Marshal(got)
+					shown = "it has " + k + "=" + string(b)
+				}
+				return errorf(ReasonAnnotationMismatch, "the signature does not carry the required annotation %s=%s (%s): sign with -a %s=%s", k, want[k], shown, k, want[k])
+			}
+		}
+		return nil
+	}
 }

@@ -7,6 +7,8 @@ import (
 
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore-go/pkg/tuf"
+
+	"github.com/vouchdev/vouch/registry"
 )
 
 // Option configures a [Verifier].
@@ -23,6 +25,41 @@ type options struct {
 	httpClient  *http.Client
 
 	ignoreSCT bool
+
+	registry   *registry.Client
+	maxWorkers int
+}
+
+// DefaultMaxWorkers is how many images [Verifier.Images] verifies at once
+// unless [WithMaxWorkers] says otherwise. Verification is dominated by
+// registry round trips, not CPU, so this is well above the core count.
+const DefaultMaxWorkers = 32
+
+// WithRegistry gives the Verifier the registry client that [Verifier.Image]
+// and [Verifier.Images] read images and their attachments with. Share one
+// long-lived client: it keeps connections, tokens and a content cache across
+// calls. The default is none, and Image fails with [ReasonInvalidInput].
+func WithRegistry(c *registry.Client) Option {
+	return func(o *options) error {
+		if c == nil {
+			return errors.New("WithRegistry: nil client")
+		}
+		o.registry = c
+		return nil
+	}
+}
+
+// WithMaxWorkers bounds how many images [Verifier.Images] verifies at once
+// (cosign's --max-workers). Each image also fetches its signature and
+// attestation layers concurrently. The default is DefaultMaxWorkers.
+func WithMaxWorkers(n int) Option {
+	return func(o *options) error {
+		if n < 1 {
+			return errors.New("WithMaxWorkers: the number of workers must be at least 1")
+		}
+		o.maxWorkers = n
+		return nil
+	}
 }
 
 // WithTrustedRootFile makes the Verifier trust the Sigstore trusted_root.json
@@ -136,6 +173,9 @@ func (o *options) validate() error {
 	}
 	if o.tufMirror != "" && o.tufCacheDir == "" {
 		return errors.New("WithTUFRepository needs WithTUF (the cache directory)")
+	}
+	if o.maxWorkers == 0 {
+		o.maxWorkers = DefaultMaxWorkers
 	}
 	if o.tufCacheDir != "" && o.tufMirror == "" {
 		o.tufMirror = tuf.DefaultMirror
