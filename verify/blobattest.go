@@ -147,7 +147,8 @@ func (v *Verifier) BlobAttestation(ctx context.Context, bundles []Attachment, a 
 		st *statement
 	}
 	var cands []candidate
-	var failed []int // bundles of unknown type that failed before any check
+	var failed []int // bundles that failed before any check, of the required type or of none that could be read
+	matching := 0    // bundles whose statement has the required type
 	typesSeen := map[string]bool{}
 	need := map[string]bool{}
 	for i, b := range bundles {
@@ -158,13 +159,17 @@ func (v *Verifier) BlobAttestation(ctx context.Context, bundles []Attachment, a 
 			typesSeen[st.PredicateType] = true
 			r.PredicateType = st.PredicateType
 		}
+		typeOK := st != nil && (att.PredicateType == "" || st.PredicateType == att.PredicateType)
+		if typeOK {
+			matching++
+		}
 		switch {
 		case err != nil:
 			r.Failure = failure(asError(err))
-			if st == nil || att.PredicateType == "" || st.PredicateType == att.PredicateType {
+			if st == nil || typeOK {
 				failed = append(failed, i)
 			}
-		case att.PredicateType != "" && st.PredicateType != att.PredicateType:
+		case !typeOK:
 			r.Failure = failure(errorf(ReasonPredicateTypeMismatch, "an attestation of type %s, not %s", st.PredicateType, att.PredicateType))
 		default:
 			cands = append(cands, candidate{i, s, st})
@@ -224,6 +229,11 @@ func (v *Verifier) BlobAttestation(ctx context.Context, bundles []Attachment, a 
 		res.Digest = bound
 	}
 
+	if matching == 0 && len(typesSeen) > 0 {
+		// Only attestations of other types, and perhaps unreadable bundles:
+		// say what was found rather than why the unreadable ones failed.
+		outs, outIdx = nil, nil
+	}
 	if err := decideBlob(res, c, outs, outIdx, att.PredicateType, typesSeen, len(bundles)); err != nil {
 		if e, ok := err.(*Error); ok && e.Denied() {
 			return res, err
@@ -343,7 +353,11 @@ func decideBlob(res *BlobAttestationResult, c *compiled, outs []outcome, outIdx 
 		if len(types) > 0 {
 			found = strings.Join(types, ", ")
 		}
-		err = errorf(ReasonNoAttestations, "no %s among the %d bundles (predicate types found: %s)", what, nBundles, found)
+		unreadable := ""
+		if n := nBundles - countTyped(res); n > 0 {
+			unreadable = fmt.Sprintf("; %d unreadable", n)
+		}
+		err = errorf(ReasonNoAttestations, "no %s among the %d bundles (predicate types found: %s%s)", what, nBundles, found, unreadable)
 	case n == 0:
 		first := outs[0].result.Failure
 		same := first != nil
@@ -366,4 +380,15 @@ func decideBlob(res *BlobAttestationResult, c *compiled, outs []outcome, outIdx 
 	}
 	res.Failure = failure(err)
 	return err
+}
+
+// countTyped counts the bundles whose statement could be read.
+func countTyped(res *BlobAttestationResult) int {
+	n := 0
+	for _, a := range res.Attestations {
+		if a.PredicateType != "" {
+			n++
+		}
+	}
+	return n
 }

@@ -1,15 +1,16 @@
 package main
 
 import (
+	"crypto"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/sigstore/sigstore-go/pkg/tuf"
-	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/urfave/cli/v2"
 
+	"github.com/vouchdev/vouch/attest"
 	"github.com/vouchdev/vouch/verify"
 )
 
@@ -111,9 +112,8 @@ func requirementsFromFlags(c *cli.Context) (verify.Requirements, error) {
 	}}}, nil
 }
 
-// readPublicKey reads a PEM public key file.
-// TODO(attest): use attest.ParsePublicKey once the attest package has it.
-func readPublicKey(path string) (any, error) {
+// readPublicKey reads a PEM public key file, as cosign.pub is written.
+func readPublicKey(path string) (crypto.PublicKey, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading --key: %w", err)
@@ -126,9 +126,9 @@ func readPublicKey(path string) (any, error) {
 	if len(b) > maxKeyFileSize {
 		return nil, fmt.Errorf("--key %s: larger than %d bytes, not a public key", path, maxKeyFileSize)
 	}
-	pub, err := cryptoutils.UnmarshalPEMToPublicKey(b)
+	pub, err := attest.ParsePublicKey(b)
 	if err != nil {
-		return nil, fmt.Errorf("--key %s: want a PEM public key (ECDSA, Ed25519 or RSA; KMS URIs are not supported): %w", path, err)
+		return nil, fmt.Errorf("--key %s: want a PEM public key (ECDSA P-256/P-384/P-521, Ed25519 or RSA 2048-4096; KMS URIs are not supported): %w", path, err)
 	}
 	return pub, nil
 }
