@@ -380,3 +380,30 @@ func TestSplitBundles(t *testing.T) {
 		}
 	})
 }
+
+// FuzzSplitBundles: any file splits without panicking, within the caps, and
+// every piece is a bundle attachment with a source.
+func FuzzSplitBundles(f *testing.F) {
+	f.Add([]byte(`{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}`))
+	f.Add([]byte("{}\n{}\n\n{}"))
+	f.Add([]byte(`{"attestations":[{"predicateType":"x","bundle":{}},{"bundle":null}]}`))
+	f.Add([]byte(`{"attestations":null}`))
+	f.Add([]byte(`[{"bundle":{}}]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got, err := SplitBundles(data)
+		if err != nil {
+			if ReasonOf(err) == "" {
+				t.Fatalf("error without a reason: %v", err)
+			}
+			return
+		}
+		if len(got) == 0 || len(got) > MaxBundles {
+			t.Fatalf("%d bundles", len(got))
+		}
+		for _, a := range got {
+			if a.Format != FormatBundle || a.Source == "" {
+				t.Fatalf("%+v", a)
+			}
+		}
+	})
+}
