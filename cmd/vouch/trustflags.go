@@ -40,11 +40,11 @@ func trustFlags() []cli.Flag {
 	}
 }
 
-// verifierFromFlags builds the Verifier the trust flags ask for. staging
-// selects the Sigstore staging TUF repository (sigstore-conformance's
-// --staging) when no --trusted-root is given.
-func verifierFromFlags(c *cli.Context, e *env, staging bool) (*verify.Verifier, error) {
-	var opts []verify.Option
+// verifierFromFlags builds the Verifier the trust flags ask for, plus extra
+// options (a registry client). staging selects the Sigstore staging TUF
+// repository (sigstore-conformance's --staging) when no --trusted-root is given.
+func verifierFromFlags(c *cli.Context, e *env, staging bool, extra ...verify.Option) (*verify.Verifier, error) {
+	opts := append([]verify.Option(nil), extra...)
 	if p := c.String("trusted-root"); p != "" {
 		opts = append(opts, verify.WithTrustedRootFile(p))
 	} else {
