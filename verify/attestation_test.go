@@ -153,6 +153,10 @@ func TestKeylessProvenanceBoundToCertificate(t *testing.T) {
 // the given packages (name, version, purl, declared license).
 func spdxDoc(t *testing.T, pkgs ...[4]string) map[string]any {
 	t.Helper()
+	return spdxDocFor(pkgs)
+}
+
+func spdxDocFor(pkgs [][4]string) map[string]any {
 	packages := []any{map[string]any{"SPDXID": "SPDXRef-root", "name": "app", "versionInfo": "1.0.0", "licenseConcluded": "NOASSERTION"}}
 	for i, p := range pkgs {
 		packages = append(packages, map[string]any{
@@ -181,7 +185,7 @@ func cyclonedxDoc(pkgs ...[4]string) map[string]any {
 
 // sbomStatement is a statement about the image with an SBOM as predicate,
 // as cosign attest --type spdxjson|cyclonedx and vouch sbom attest write it.
-func sbomStatement(t *testing.T, predicateType string, predicate any) []byte {
+func sbomStatement(t testing.TB, predicateType string, predicate any) []byte {
 	t.Helper()
 	alg, h, _ := cutDigest(imageDigest)
 	b, err := json.Marshal(map[string]any{
