@@ -232,3 +232,68 @@ func TestSBOMAttestUsage(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
 }
+
+// vouch sbom attest → cosign verify-attestation --type spdxjson (both
+// formats), and cosign attest --type spdxjson → vouch's SBOM rules, tried as
+// a user would with cosign v2.6.5 ($VOUCH_COSIGN).
+func TestSBOMAttestCosignInterop(t *testing.T) {
+	bin := cosignBinary(t)
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "home"), 0o755)
+	root := filepath.Join(dir, "trusted_root.json")
+	os.WriteFile(root, []byte(minimalTrustedRoot), 0o644)
+	key, _ := filepath.Abs(attestTestdata("cosign.key"))
+	pub, _ := filepath.Abs(attestTestdata("cosign.pub"))
+	reg := registrytest.New(t)
+
+	for _, format := range []string{"legacy", "bundle"} {
+		image := reg.Host + "/vouch-" + format + "@" + reg.PushImage(t, "vouch-"+format+":v1", alpineImage(t))
+		if _, stderr, code := runSBOMAttest(t, "--format", format, image); code != exitOK {
+			t.Fatalf("%s: exit %d\n%s", format, code, stderr)
+		}
+		args := []string{"verify-attestation", "--key", pub, "--type", "spdxjson", "--insecure-ignore-tlog"}
+		if format == "bundle" {
+			args = append(args, "--new-bundle-format", "--trusted-root", root)
+		}
+		out := cosign(t, bin, dir, "", append(args, image)...)
+		if st := cosignStatement(t, out); !strings.Contains(st, `"predicateType":"https://spdx.dev/Document"`) || !strings.Contains(st, `"name":"busybox"`) {
+			t.Fatalf("cosign verify-attestation (%s): %s", format, out)
+		}
+	}
+
+	// cosign attests an SPDX document; vouch applies SBOM rules to it.
+	image := reg.Host + "/cosign@" + reg.PushImage(t, "cosign:v1", alpineImage(t))
+	spdx := filepath.Join(dir, "sbom.spdx.json")
+	doc, _ := json.Marshal(map[string]any{
+		"spdxVersion": "SPDX-2.3", "dataLicense": "CC0-1.0", "SPDXID": "SPDXRef-DOCUMENT", "name": "app", "documentNamespace": "https://example.com/app",
+		"creationInfo": map[string]any{"created": "2024-01-01T00:00:00Z", "creators": []string{"Tool: hand"}},
+		"packages": []any{map[string]any{"SPDXID": "SPDXRef-p", "name": "readline", "versionInfo": "8.2", "licenseConcluded": "GPL-3.0-only",
+			"externalRefs": []any{map[string]any{"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl", "referenceLocator": "pkg:deb/debian/readline@8.2"}}}},
+	})
+	os.WriteFile(spdx, doc, 0o644)
+	cosign(t, bin, dir, "vouch-test", "attest", "--key", key, "--type", "spdxjson", "--predicate", spdx, "--tlog-upload=false", "--yes", image)
+	res, err, got := verifySBOM(t, image, sbomPolicy(t, attest.PredicateSPDX, sbom.Rules{DenyPackages: []string{"pkg:npm/left-pad"}}))
+	if err != nil || got == nil || len(got.Packages) != 1 {
+		b, _ := json.MarshalIndent(res, "", "  ")
+		t.Fatalf("%v\n%s", err, b)
+	}
+	if _, err, _ := verifySBOM(t, image, sbomPolicy(t, attest.PredicateSPDX, sbom.Rules{DenyLicenses: []string{"GPL-3.0-only"}})); verify.ReasonOf(err) != verify.ReasonSBOMPolicy {
+		t.Fatalf("want sbom_policy, got %v", err)
+	}
+}
+
+// cosignStatement is the statement in the DSSE envelope cosign
+// verify-attestation prints for the verified attestation.
+func cosignStatement(t *testing.T, out string) string {
+	t.Helper()
+	for _, line := range strings.Split(out, "\n") {
+		var env struct {
+			Payload []byte `json:"payload"`
+		}
+		if strings.HasPrefix(line, "{") && json.Unmarshal([]byte(line), &env) == nil && len(env.Payload) > 0 {
+			return string(env.Payload)
+		}
+	}
+	t.Fatalf("no envelope in cosign's output: %s", out)
+	return ""
+}
