@@ -38,6 +38,11 @@
 //
 //   - [Verifier.Blob]: a Sigstore bundle against a file, a reader or a
 //     digest ([ArtifactBytes], [ArtifactReader], [ArtifactDigest]).
+//   - [Verifier.BlobAttestation]: in-toto attestations of a file (GitHub
+//     artifact attestations, npm provenance, slsa-github-generator), from
+//     the bundles of a bundle file ([SplitBundles]: one bundle, JSON lines,
+//     npm's attestations document); any one that meets every requirement
+//     counts, and each other one says why it did not.
 //   - [Verifier.ImageSignatures] and [Verifier.ImageAttestations]: what
 //     discovery found attached to an image digest ([Attachment]): cosign
 //     legacy .sig and .att layers with their annotations (converted to v0.1
@@ -47,6 +52,11 @@
 //     another image is a [ReasonDigestMismatch] denial, and no signature at
 //     all is a [ReasonNoSignatures] denial.
 //
+// An [AttestationRequirement] also checks what a verified attestation
+// says: SLSA provenance expectations bound to the signer's certificate
+// (Provenance) and license and package rules on an SPDX or CycloneDX SBOM
+// (SBOM). An attestation that verifies but breaks them does not count.
+//
 // Sizes and counts from strangers are capped ([MaxContentSize],
-// [MaxAttachments], [MaxAnnotationSize]).
+// [MaxAttachments], [MaxAnnotationSize], [MaxBundles], [MaxBundleFileSize]).
 package verify
