@@ -233,5 +233,12 @@ func splitToolVersion(s string) (string, string) {
 			return s[:i-1], s[i:]
 		}
 	}
+	// Development builds: "vouch-devel", "tool-unknown".
+	if i := strings.LastIndexAny(s, "- "); i > 0 {
+		switch strings.Trim(strings.ToLower(s[i+1:]), "()") {
+		case "devel", "dev", "unknown", "snapshot", "latest", "main", "master":
+			return s[:i], s[i+1:]
+		}
+	}
 	return s, ""
 }

@@ -357,6 +357,21 @@ func TestRules(t *testing.T) {
 	}
 }
 
+func TestSplitToolVersion(t *testing.T) {
+	for _, tc := range []struct{ in, name, version string }{
+		{"syft-1.57.2", "syft", "1.57.2"},
+		{"sbom-tool-2.2.3", "sbom-tool", "2.2.3"},
+		{"vouch-v0.1.0", "vouch", "v0.1.0"},
+		{"vouch-devel", "vouch", "devel"},
+		{"trivy 0.50.0", "trivy", "0.50.0"},
+		{"sbom-tool", "sbom-tool", ""},
+	} {
+		if n, v := splitToolVersion(tc.in); n != tc.name || v != tc.version {
+			t.Errorf("splitToolVersion(%q) = %q, %q; want %q, %q", tc.in, n, v, tc.name, tc.version)
+		}
+	}
+}
+
 // An attestation's predicate type claims a format; the predicate must be
 // in it.
 func TestPredicateFormat(t *testing.T) {
