@@ -297,3 +297,59 @@ func cosignStatement(t *testing.T, out string) string {
 	t.Fatalf("no envelope in cosign's output: %s", out)
 	return ""
 }
+
+// vouch sbom attest, then vouch verify-attestation --type spdxjson|cyclonedx
+// returns the SBOM verified, from a registry (both formats) and from an
+// OCI layout, as a user would run them.
+func TestSBOMAttestThenVerifyAttestation(t *testing.T) {
+	reg := registrytest.New(t)
+	dir := filepath.Join(t.TempDir(), "layout")
+	p, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := alpineImage(t)
+	if err := p.AppendImage(img); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := img.Digest()
+	reg.PushImage(t, "cdx:v1", img)
+	for _, tc := range []struct {
+		image, format, sbomFormat, typ, predicateType string
+	}{
+		{reg.Host + "/spdx@" + reg.PushImage(t, "spdx:v1", img), "bundle", "spdx-json", "spdxjson", attest.PredicateSPDX},
+		{reg.Host + "/cdx:v1", "legacy", "cyclonedx-json", "cyclonedx", attest.PredicateCycloneDX},
+		{"oci-dir:" + dir + "@" + d.String(), "bundle", "spdx-json", "spdxjson", attest.PredicateSPDX},
+	} {
+		t.Run(tc.format+"/"+tc.sbomFormat+"/"+strings.SplitN(tc.image, ":", 2)[0], func(t *testing.T) {
+			if _, stderr, code := runSBOMAttest(t, "--format", tc.format, "--sbom-format", tc.sbomFormat, tc.image); code != exitOK {
+				t.Fatalf("sbom attest: exit %d\n%s", code, stderr)
+			}
+			verifyArgs := []string{"verify-attestation", "--type", tc.typ, "--key", attestTestdata("cosign.pub"), "--insecure-ignore-tlog", tc.image}
+			stdout, stderr, code := run(t, "", verifyArgs...)
+			if code != exitOK {
+				t.Fatalf("verify-attestation: exit %d\n%s\n%s", code, stdout, stderr)
+			}
+			var st struct {
+				PredicateType string          `json:"predicateType"`
+				Predicate     json.RawMessage `json:"predicate"`
+			}
+			line, _, _ := strings.Cut(stdout, "\n")
+			if err := json.Unmarshal([]byte(line), &st); err != nil || st.PredicateType != tc.predicateType {
+				t.Fatalf("stdout is not the verified statement: %v\n%s", err, stdout)
+			}
+			doc, err := sbom.Decode(bytes.NewReader(st.Predicate))
+			if err != nil || len(doc.Packages) != 3 || string(doc.Format) != tc.sbomFormat {
+				t.Fatalf("the verified predicate: %v %+v", err, doc)
+			}
+			// Another type is not this one.
+			other := "cyclonedx"
+			if tc.typ == "cyclonedx" {
+				other = "spdxjson"
+			}
+			if _, stderr, code := run(t, "", "verify-attestation", "--type", other, "--key", attestTestdata("cosign.pub"), "--insecure-ignore-tlog", tc.image); code != exitDenied {
+				t.Fatalf("verify-attestation --type %s: exit %d\n%s", other, code, stderr)
+			}
+		})
+	}
+}
