@@ -35,6 +35,7 @@ func SplitBundles(data []byte) ([]Attachment, error) {
 	if len(data) > MaxBundleFileSize {
 		return nil, errorf(ReasonMalformed, "the bundle file is %d bytes, more than %d", len(data), MaxBundleFileSize)
 	}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark
 	trimmed := bytes.TrimSpace(data)
 	if len(trimmed) == 0 {
 		return nil, errorf(ReasonNoAttestations, "the bundle file is empty")

@@ -341,6 +341,7 @@ func TestSplitBundles(t *testing.T) {
 	}{
 		{name: "one bundle", in: one, sources: []string{"bundle"}},
 		{name: "one pretty-printed bundle", in: pretty, sources: []string{"bundle"}},
+		{name: "a byte order mark", in: "\xef\xbb\xbf" + one + "\n" + one, sources: []string{"line 1", "line 2"}},
 		{name: "JSON lines with blank lines", in: one + "\n\n" + one + "\r\n" + one + "\n", sources: []string{"line 1", "line 3", "line 4"}},
 		{name: "a garbage line is a bundle that will fail", in: one + "\nnot json\n", sources: []string{"line 1", "line 2"}},
 		{name: "npm attestations document", in: `{"attestations":[{"predicateType":"https://github.com/npm/attestation/tree/main/specs/publish/v0.1","bundle":` + one + `},{"predicateType":"https://slsa.dev/provenance/v1","bundle":` + one + `}]}`, sources: []string{"attestations[0]", "attestations[1]"}},
@@ -373,6 +374,12 @@ func TestSplitBundles(t *testing.T) {
 			}
 		})
 	}
+	t.Run("the byte order mark is not part of the first bundle", func(t *testing.T) {
+		got, err := SplitBundles([]byte("\xef\xbb\xbf" + one))
+		if err != nil || len(got) != 1 || string(got[0].Content) != one {
+			t.Fatalf("%v %q", err, got)
+		}
+	})
 	t.Run("larger than the cap", func(t *testing.T) {
 		_, err := SplitBundles(make([]byte, MaxBundleFileSize+1))
 		if ReasonOf(err) != ReasonMalformed {
