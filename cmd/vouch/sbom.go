@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"sync"
 
-	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/urfave/cli/v2"
 
 	"github.com/vouchdev/vouch/sbom"
@@ -84,17 +83,8 @@ Example:
 			}
 			ctx, cancel := withTimeout(c)
 			defer cancel()
-			opts := []generate.Option{
-				generate.WithTool("vouch", versionInfo().Version),
-				generate.WithKeychain(authn.DefaultKeychain),
-				generate.WithRegistryCA(c.String("registry-cacert")),
-			}
-			if c.Bool("allow-insecure-registry") {
-				opts = append(opts, generate.WithInsecureRegistryHTTP())
-			}
-			if e.stderrIsTerminal {
-				opts = append(opts, generate.WithProgress(func(stage string) { fmt.Fprintf(e.stderr, "vouch: %s\n", stage) }))
-			}
+			// The same registry flags and credentials as sbom attest.
+			opts := sbomGeneratorOptions(c, e)
 			var genOpts []generate.GenerateOption
 			if p := c.String("platform"); p != "" {
 				genOpts = append(genOpts, generate.WithPlatform(p))
