@@ -121,6 +121,31 @@ func (a *Attachments) Of(k Kind) []Attachment {
 // legacySuffixes are cosign's attachment tag suffixes, in search order.
 var legacySuffixes = []string{".sig", ".att", ".sbom"}
 
+// legacyKinds is the kind each legacy tag holds, by suffix.
+var legacyKinds = map[string]Kind{".sig": KindSignature, ".att": KindAttestation, ".sbom": KindSBOM}
+
+// DiscoverOption changes what Discover reads.
+type DiscoverOption func(*discoverOptions)
+
+type discoverOptions struct {
+	kinds map[Kind]bool // nil: every kind
+}
+
+// WithKinds makes Discover skip cosign's legacy tags that cannot hold any of
+// kinds: the .sig tag holds only signatures, .att attestations, .sbom SBOMs.
+// The referrers API and the fallback tag, which may hold anything, are always
+// read, and everything found there is reported whatever its kind. A verifier
+// that needs only signatures saves two requests per image. The default reads
+// every place.
+func WithKinds(kinds ...Kind) DiscoverOption {
+	return func(o *discoverOptions) {
+		o.kinds = map[Kind]bool{}
+		for _, k := range kinds {
+			o.kinds[k] = true
+		}
+	}
+}
+
 // Discover finds everything attached to r, which must be pinned by digest
 // (Resolve first). It reads, concurrently, cosign's .sig, .att and .sbom
 // tags, the OCI referrers API and the referrers fallback tag, in the
@@ -132,9 +157,13 @@ var legacySuffixes = []string{".sig", ".att", ".sbom"}
 // error result is only for bad arguments.
 //
 // On first contact with a registry, Discover costs one ping, one request
-// per path (five) and one per referrer manifest not yet cached; layer
-// content is not fetched (see Content).
-func (c *Client) Discover(ctx context.Context, r Ref) (*Attachments, error) {
+// per path (five, fewer WithKinds) and one per referrer manifest not yet
+// cached; layer content is not fetched (see Content).
+func (c *Client) Discover(ctx context.Context, r Ref, opts ...DiscoverOption) (*Attachments, error) {
+	var o discoverOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if r.Digest() == "" {
 		return nil, fmt.Errorf("registry.Discover(%s): the reference must be pinned by digest; Resolve it first", r)
 	}
@@ -152,6 +181,9 @@ func (c *Client) Discover(ctx context.Context, r Ref) (*Attachments, error) {
 	results := make([]result, len(legacySuffixes)+2)
 	var wg sync.WaitGroup
 	for i, suffix := range legacySuffixes {
+		if o.kinds != nil && !o.kinds[legacyKinds[suffix]] {
+			continue
+		}
 		wg.Go(func() {
 			items, f := c.discoverLegacy(ctx, b, attachmentTag(digest, suffix))
 			results[i] = result{items, f}

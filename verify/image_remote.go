@@ -113,8 +113,9 @@ func (r *Result) Err() error {
 // are bound to the digest, whether or not the registry still holds the
 // image). Then, for each digest verified:
 //
-//   - discovery reads every place attachments live (cosign's .sig/.att tags,
-//     the OCI referrers API, the referrers fallback tag), concurrently;
+//   - discovery reads, concurrently, every place attachments that may matter
+//     live: cosign's .sig tag for signatures and .att tag for attestations,
+//     the OCI referrers API and the referrers fallback tag;
 //   - only the layers that may matter are fetched, concurrently: a layer
 //     whose claimed kind or predicate type cannot satisfy any requirement
 //     is skipped, and the verification of the others re-checks the signed
@@ -190,6 +191,8 @@ type imagePolicy struct {
 	sigs     *compiled
 	atts     []compiledAttestation
 	platform *v1.Platform
+	// kinds are what discovery needs to look for.
+	kinds []registry.Kind
 }
 
 type compiledAttestation struct {
@@ -215,6 +218,10 @@ func (v *Verifier) compilePolicy(p ImagePolicy) (*imagePolicy, error) {
 		}
 		c.annotations = p.Annotations
 		ip.sigs = c
+		ip.kinds = append(ip.kinds, registry.KindSignature)
+	}
+	if len(p.Attestations) > 0 {
+		ip.kinds = append(ip.kinds, registry.KindAttestation)
 	}
 	for i, a := range p.Attestations {
 		check, err := a.AttestationRequirement.compile()
@@ -330,7 +337,7 @@ func (v *Verifier) verifyDigest(ctx context.Context, r registry.Ref, platform st
 	d := r.Digest()
 	out := &digestOutcome{result: DigestResult{Digest: d, Platform: platform}}
 	client := v.o.registry
-	found, err := client.Discover(ctx, r)
+	found, err := client.Discover(ctx, r, registry.WithKinds(ip.kinds...))
 	if err != nil {
 		out.err = registryError("discovering what is attached to "+r.String(), err)
 		return out

@@ -378,12 +378,21 @@ func TestImageNoSignaturesVersusUnreadable(t *testing.T) {
 	res, err = f.imageVerifier().Image(ctx, bare, policy)
 	wantImageFailure(t, res, err, ReasonRegistryUnavailable)
 
-	// A failure on a place that cannot hold signatures (the .sbom tag)
-	// does not stop a denial.
+	// A failure on a place that cannot hold signatures (the .att tag,
+	// read for an attestation requirement) does not stop a denial for
+	// want of signatures; the attestation requirement, met from the
+	// referrers, warns about it.
 	f.reg.ClearHooks()
-	f.reg.On(registrytest.Hook{Path: `\.sbom$`, Status: http.StatusInternalServerError})
-	res, err = f.imageVerifier().Image(ctx, f.push("bare2:v1"), policy)
+	f.reg.On(registrytest.Hook{Path: `\.att$`, Status: http.StatusInternalServerError})
+	attested := f.push("attested:v1")
+	f.attach(attested, f.keyedBundle(k, attested.Digest(), slsaV1, false), slsaV1)
+	both := policy
+	both.Attestations = attPolicy(slsaV1, keyAuth("k", k, true)).Attestations
+	res, err = f.imageVerifier().Image(ctx, attested, both)
 	wantImageFailure(t, res, err, ReasonNoSignatures)
+	if a := res.Digests[0].Attestations[0]; !a.Verified || len(res.Warnings) != 1 || !strings.HasSuffix(strings.Fields(res.Warnings[0].Message)[0], ".att") {
+		t.Fatalf("attestations %+v, warnings %+v", a, res.Warnings)
+	}
 }
 
 // The threshold counts distinct authorities, across paths and formats.
@@ -557,8 +566,8 @@ func TestImageFetchesOnlyWhatMatters(t *testing.T) {
 }
 
 // The requests one digest-pinned verification costs on first contact: one
-// ping, one per attachment path, one per referrer manifest, one per layer
-// verified; no resolution. A second verification on the same Verifier
+// ping, one per attachment path that may hold signatures, one per referrer
+// manifest, one per layer verified; no resolution. A second verification on the same Verifier
 // fetches no content again.
 func TestImageRequestCount(t *testing.T) {
 	f := newRemoteFixture(t)
@@ -575,7 +584,7 @@ func TestImageRequestCount(t *testing.T) {
 		got[q.Method+" "+requestClass(q.Path)]++
 	}
 	want := map[string]int{
-		"GET ping": 1, "GET .sig": 1, "GET .att": 1, "GET .sbom": 1, "GET referrers": 1, "GET fallback": 1,
+		"GET ping": 1, "GET .sig": 1, "GET referrers": 1, "GET fallback": 1, // no .att, .sbom: they hold no signatures
 		"GET manifest by digest": 1, // the bundle's referrer manifest
 		"GET blob":               2, // the two signatures
 	}

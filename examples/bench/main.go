@@ -4,6 +4,7 @@
 //
 //	go run ./examples/bench push -registry 127.0.0.1:5000 -n 50 > refs.txt
 //	go run ./examples/bench proxy -listen 127.0.0.1:5001 -target 127.0.0.1:5000 -delay 20ms
+//	curl -s 127.0.0.1:5001/_bench/requests   # requests forwarded since the last ask
 package main
 
 import (
@@ -15,6 +16,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -50,7 +52,7 @@ func push(args []string) error {
 	repo := fs.String("repo", "bench/img", "repository prefix")
 	_ = fs.Parse(args)
 	for i := range *n {
-		img, err := random.Image(512, 2, random.WithSource(rand.NewSource(int64(i) + 7)))
+		img, err := random.Image(512, 2, random.WithSource(rand.NewSource(int64(i)+7)))
 		if err != nil {
 			return err
 		}
@@ -82,6 +84,14 @@ func proxy(args []string) error {
 		return err
 	}
 	rp := httputil.NewSingleHostReverseProxy(u)
+	// Keep connections to the registry open for reuse: the proxy stands for
+	// distance, and must not add connection churn of its own (the default
+	// keeps 2 idle connections, so concurrent clients would pay for a new
+	// backend connection per request).
+	backend := http.DefaultTransport.(*http.Transport).Clone()
+	backend.MaxIdleConns = 1024
+	backend.MaxIdleConnsPerHost = 1024
+	rp.Transport = backend
 	rp.ModifyResponse = func(r *http.Response) error {
 		time.Sleep(*delay)
 		// Location headers point at the target; clients must come back through us.
@@ -94,5 +104,15 @@ func proxy(args []string) error {
 		return nil
 	}
 	log.Printf("proxy %s -> %s, +%s per answer", *listen, *target, *delay)
-	return http.ListenAndServe(*listen, rp)
+	// GET /_bench/requests answers (and resets) how many requests were
+	// forwarded, so the script can count what each tool asks per image.
+	var forwarded atomic.Int64
+	return http.ListenAndServe(*listen, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/_bench/requests" {
+			fmt.Fprintln(w, forwarded.Swap(0))
+			return
+		}
+		forwarded.Add(1)
+		rp.ServeHTTP(w, r)
+	}))
 }

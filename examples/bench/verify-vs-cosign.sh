@@ -52,12 +52,24 @@ V="$WORK/vouch verify --key $WORK/cosign.pub --insecure-ignore-tlog --allow-inse
 $C $one >/dev/null 2>&1 || { echo "cosign cannot verify $one" >&2; exit 1; }
 $V $near >/dev/null 2>&1 || { echo "vouch cannot verify the images" >&2; exit 1; }
 
+# Registry requests per image, counted by the proxy (one run of each tool on
+# all N images; each process starts cold: its ping is included).
+count() { curl -sf "http://127.0.0.1:$PROXY_PORT/_bench/requests"; }
+count >/dev/null
+$C $far >/dev/null 2>&1
+creq=$(count)
+$V $far >/dev/null 2>&1
+vreq=$(count)
+echo "requests for $N images: cosign $creq, vouch $vreq" | tee "$OUT/requests.txt"
+echo "load before timing: $(uptime)" | tee "$OUT/load.txt"
+
 hf() { hyperfine --style basic --warmup 1 --runs "$1" --export-json "$OUT/$2.json" -n cosign "$3 >/dev/null 2>&1" -n vouch "$4 >/dev/null 2>&1"; }
 hf 10 "batch-$N-loopback" "$C $near" "$V $near"
 hf 3 "batch-$N-20ms" "$C $far" "$V $far"
 hf 20 "single-loopback" "$C $one" "$V $one"
 hf 10 "single-20ms" "$C $onefar" "$V $onefar"
 
+echo "load after timing: $(uptime)" | tee -a "$OUT/load.txt"
 python3 - "$OUT" <<'PY'
 import json, sys, glob, os
 for f in sorted(glob.glob(os.path.join(sys.argv[1], "*.json"))):
