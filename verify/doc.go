@@ -57,6 +57,25 @@
 // (Provenance) and license and package rules on an SPDX or CycloneDX SBOM
 // (SBOM). An attestation that verifies but breaks them does not count.
 //
+// # Images in registries
+//
+// [Verifier.Image] and [Verifier.Images] verify images where they live (a
+// registry, or an OCI layout) through the registry client given with
+// [WithRegistry], against an [ImagePolicy]: a signature requirement,
+// attestation requirements ([ImageAttestation]), required signed annotations,
+// and optionally a platform. A tag is resolved once and everything is bound
+// to that digest; a digest reference costs no resolution. Discovery reads,
+// concurrently, the places that may hold what the policy needs; only layers
+// that may matter are fetched; the signed content decides, never what a
+// registry claims. A requirement met passes, with a [Warning] for each place
+// that could not be read; a requirement not met while such a place failed is
+// could-not-decide ([ReasonRegistryUnavailable] or [ReasonTimeout]), never
+// "unsigned". With a platform, the index digest and the platform manifest's
+// must each meet the policy. The [Result] reports every digest verified, each
+// signature's format, authority, identity and transparency-log entry, and a
+// stable reason on every failure. Images verifies many images at once
+// ([WithMaxWorkers]) over shared connections and caches.
+//
 // Sizes and counts from strangers are capped ([MaxContentSize],
 // [MaxAttachments], [MaxAnnotationSize], [MaxBundles], [MaxBundleFileSize]).
 package verify

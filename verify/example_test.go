@@ -15,6 +15,8 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/sign"
 
+	"github.com/vouchdev/vouch/attest"
+	"github.com/vouchdev/vouch/registry"
 	"github.com/vouchdev/vouch/verify"
 )
 
@@ -87,4 +89,36 @@ func ExampleVerifier_ImageSignatures() {
 	// Output:
 	// true [release-key] <nil>
 	// false digest_mismatch true
+}
+
+// Verifying an image where it lives: here an OCI layout written by cosign
+// v2.6.5 (a registry works the same, by name), signed in cosign's legacy and
+// bundle formats with a key, without a transparency log.
+func ExampleVerifier_Image() {
+	client, _ := registry.New()
+	v, _ := verify.New(verify.WithRegistry(client))
+	pemKey, _ := os.ReadFile("../testdata/cosign-v2.6.5/cosign.pub")
+	pub, _ := attest.ParsePublicKey(pemKey)
+	policy := verify.ImagePolicy{Signatures: &verify.Requirements{Authorities: []verify.Authority{{
+		Name: "release-key",
+		Key:  &verify.KeyAuthority{PublicKey: pub, InsecureIgnoreTlog: true},
+	}}}}
+
+	ref, _ := registry.ParseRef("oci-dir:../testdata/cosign-v2.6.5/layout:app")
+	res, err := v.Image(context.Background(), ref, policy)
+	fmt.Println(res.Verified, res.Digest, err)
+	for _, s := range res.Digests[0].Signatures.Signatures {
+		fmt.Println(s.Format, s.Authority, s.Tlog.Status)
+	}
+
+	// Another key: a denial, with a stable reason.
+	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	policy.Signatures.Authorities[0].Key.PublicKey = other.Public()
+	res, err = v.Image(context.Background(), ref, policy)
+	fmt.Println(res.Verified, res.Failure.Reason, err.(*verify.Error).Denied())
+	// Output:
+	// true sha256:b5164e5389a2a2085b23308619d0fca1fb28f068fa4bb81fff80683c97517db9 <nil>
+	// legacy-signature release-key skipped
+	// bundle release-key skipped
+	// false key_mismatch true
 }
