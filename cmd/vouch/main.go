@@ -1,6 +1,3 @@
-// Command vouch decides whether container images and release files may be
-// trusted: signatures, provenance, SBOMs and registry allowlists.
-// See the README and `vouch --help`.
 package main
 
 import (
