@@ -101,20 +101,26 @@ func verifyBlob(ctx context.Context, v *verify.Verifier, bundlePath, target stri
 	if err != nil {
 		return nil, err
 	}
-	var artifact verify.Artifact
-	if digestArg.MatchString(target) {
-		if artifact, err = verify.ArtifactDigest(target); err != nil {
-			return nil, err
-		}
-	} else {
-		f, err := os.Open(target)
-		if err != nil {
-			return nil, fmt.Errorf("reading the artifact: %w", err)
-		}
-		defer f.Close()
-		artifact = verify.ArtifactReader(f)
+	artifact, done, err := artifactArg(target)
+	if err != nil {
+		return nil, err
 	}
+	defer done()
 	return v.Blob(ctx, b, artifact, req)
+}
+
+// artifactArg is the FILE|sha256:HEX argument of the blob commands: a
+// digest given in place of a file, or the file, read while it is verified.
+func artifactArg(target string) (verify.Artifact, func(), error) {
+	if digestArg.MatchString(target) {
+		a, err := verify.ArtifactDigest(target)
+		return a, func() {}, err
+	}
+	f, err := os.Open(target)
+	if err != nil {
+		return verify.Artifact{}, nil, fmt.Errorf("reading the artifact: %w", err)
+	}
+	return verify.ArtifactReader(f), func() { f.Close() }, nil
 }
 
 // readBundle reads and parses a bundle file. An unreadable file cannot be

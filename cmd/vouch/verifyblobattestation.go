@@ -143,19 +143,11 @@ func verifyBlobAttestation(ctx context.Context, v *verify.Verifier, bundlePath, 
 	if err != nil {
 		return nil, err
 	}
-	var artifact verify.Artifact
-	if digestArg.MatchString(target) {
-		if artifact, err = verify.ArtifactDigest(target); err != nil {
-			return nil, err
-		}
-	} else {
-		a, err := os.Open(target)
-		if err != nil {
-			return nil, fmt.Errorf("reading the artifact: %w", err)
-		}
-		defer a.Close()
-		artifact = verify.ArtifactReader(a)
+	artifact, done, err := artifactArg(target)
+	if err != nil {
+		return nil, err
 	}
+	defer done()
 	return v.BlobAttestation(ctx, bundles, artifact, att, req)
 }
 
