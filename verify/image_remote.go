@@ -2,6 +2,9 @@ package verify
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -193,6 +196,8 @@ type imagePolicy struct {
 	platform *v1.Platform
 	// kinds are what discovery needs to look for.
 	kinds []registry.Kind
+	// annotations are the signed annotations signatures must carry.
+	annotations map[string]string
 }
 
 type compiledAttestation struct {
@@ -210,7 +215,7 @@ func (v *Verifier) compilePolicy(p ImagePolicy) (*imagePolicy, error) {
 	if len(p.Annotations) > 0 && p.Signatures == nil {
 		return nil, errorf(ReasonInvalidInput, "invalid image policy: Annotations apply to signatures; give Signatures too")
 	}
-	ip := &imagePolicy{platform: p.Platform}
+	ip := &imagePolicy{platform: p.Platform, annotations: p.Annotations}
 	if p.Signatures != nil {
 		c, err := p.Signatures.compile()
 		if err != nil {
@@ -362,13 +367,20 @@ func (v *Verifier) verifyDigest(ctx context.Context, r registry.Ref, platform st
 		}
 	}
 
-	// Fetch them, concurrently; the client fetches each digest once.
+	// Fetch them, concurrently; the client fetches each digest once. A
+	// cosign simple-signing payload is predictable from the image alone: when
+	// the prediction hashes to the layer digest, it is the layer, byte for
+	// byte, and costs no request.
 	contents := make([][]byte, len(items))
 	ferrs := make([]error, len(items))
 	sem := make(chan struct{}, fetchConcurrency)
 	var wg sync.WaitGroup
 	for i := range items {
 		if !needed[i] {
+			continue
+		}
+		if p, ok := predictSimpleSigning(items[i], r, ip.annotations); ok {
+			contents[i] = p
 			continue
 		}
 		wg.Go(func() {
@@ -449,6 +461,50 @@ func (v *Verifier) verifyDigest(ctx context.Context, r registry.Ref, platform st
 	}
 	out.result.Verified = out.err == nil
 	return out
+}
+
+// predictSimpleSigning returns the content of a simple-signing layer
+// without fetching it, when it is what cosign writes for image r: the
+// payload naming r's repository and digest, with no optional section or
+// with exactly the annotations required (cosign sign -a). The prediction
+// counts only if its sha256 is the layer's digest (and its length the
+// layer's size): then it is the layer's content, whoever serves it, as a
+// fetch checked against the digest would be. Anything else (another
+// docker-reference, other annotations, another writer's spelling) is
+// fetched.
+func predictSimpleSigning(a registry.Attachment, r registry.Ref, annotations map[string]string) ([]byte, bool) {
+	if a.Format != registry.FormatLegacy || a.Kind != registry.KindSignature || a.Layer.Digest.Algorithm != "sha256" || r.IsLayout() {
+		return nil, false
+	}
+	optional := []string{"null"}
+	if len(annotations) > 0 {
+		b, err := json.Marshal(annotations) // keys sorted, as cosign's encoding/json writes them
+		if err != nil {
+			return nil, false
+		}
+		optional = append(optional, string(b))
+	}
+	refs := []string{r.Name()}
+	if a.Repository != r.Name() {
+		refs = append(refs, a.Repository) // a signature repository
+	}
+	for _, ref := range refs {
+		name, err := json.Marshal(ref)
+		if err != nil {
+			continue
+		}
+		for _, opt := range optional {
+			p := []byte(`{"critical":{"identity":{"docker-reference":` + string(name) + `},"image":{"docker-manifest-digest":"` + r.Digest() +
+				`"},"type":"cosign container image signature"},"optional":` + opt + `}`)
+			if int64(len(p)) != a.Layer.Size {
+				continue
+			}
+			if sum := sha256.Sum256(p); hex.EncodeToString(sum[:]) == a.Layer.Digest.Hex {
+				return p, true
+			}
+		}
+	}
+	return nil, false
 }
 
 // maySign reports whether an attachment may be an image signature, by what

@@ -34,6 +34,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/vouchdev/vouch/attest"
 	"github.com/vouchdev/vouch/registry"
 	"github.com/vouchdev/vouch/registry/registrytest"
 )
@@ -573,12 +574,16 @@ func TestImageRequestCount(t *testing.T) {
 	f := newRemoteFixture(t)
 	k := newKey(t)
 	img := f.push("app:v1")
-	f.attach(img, f.keyedSig(k, img.Digest(), false), "")
+	f.attach(img, f.keyedSig(k, img.Digest(), false), "") // another docker-reference: fetched
 	f.attach(img, f.keyedBundle(k, img.Digest(), PredicateCosignSign, false), PredicateCosignSign)
+	f.attach(img, f.keyedSigPayload(k, cosignPayload(t, img, nil)), "") // what cosign writes: predicted
 	f.reg.Reset()
 	v := f.imageVerifier()
 	res, err := v.Image(context.Background(), img, sigPolicy(keyAuth("k", k, true)))
 	wantImageVerified(t, res, err)
+	if n := len(res.Digests[0].Signatures.Signatures); n != 3 {
+		t.Fatalf("%d signatures verified, want 3", n)
+	}
 	got := map[string]int{}
 	for _, q := range f.reg.Requests() {
 		got[q.Method+" "+requestClass(q.Path)]++
@@ -586,7 +591,7 @@ func TestImageRequestCount(t *testing.T) {
 	want := map[string]int{
 		"GET ping": 1, "GET .sig": 1, "GET referrers": 1, "GET fallback": 1, // no .att, .sbom: they hold no signatures
 		"GET manifest by digest": 1, // the bundle's referrer manifest
-		"GET blob":               2, // the two signatures
+		"GET blob":               2, // the bundle, and the payload that cannot be predicted
 	}
 	if len(got) != len(want) {
 		t.Errorf("requests %v, want %v\n%v", got, want, f.reg.Requests())
@@ -753,3 +758,54 @@ func statementWithAnnotations(digest string, ann map[string]any) []byte {
 func readFile(p string) ([]byte, error) { return os.ReadFile(p) }
 
 func parsePEMPublicKey(b []byte) (any, error) { return cryptoutils.UnmarshalPEMToPublicKey(b) }
+
+// cosignPayload is the simple-signing payload cosign sign writes for img.
+func cosignPayload(t testing.TB, img registry.Ref, annotations map[string]string) []byte {
+	t.Helper()
+	return must[[]byte](t)(attest.SimpleSigningPayload(img.Name(), img.Digest(), annotations))
+}
+
+// A cosign simple-signing payload is predicted from the image, and used
+// only when it hashes to the layer digest; the signature over it is checked
+// as always.
+func TestImagePredictedPayload(t *testing.T) {
+	f := newRemoteFixture(t)
+	k, other := newKey(t), newKey(t)
+	for _, tc := range []struct {
+		name        string
+		payload     func(img registry.Ref) []byte
+		signer      keyPair
+		annotations map[string]string
+		blobs       int
+		want        Reason
+	}{
+		{"cosign's payload", func(img registry.Ref) []byte { return cosignPayload(t, img, nil) }, k, nil, 0, ""},
+		{"cosign's payload with the required annotations", func(img registry.Ref) []byte { return cosignPayload(t, img, map[string]string{"env": "prod", "team": "a"}) },
+			k, map[string]string{"env": "prod", "team": "a"}, 0, ""},
+		{"annotations other than the required ones", func(img registry.Ref) []byte { return cosignPayload(t, img, map[string]string{"env": "prod", "x": "y"}) },
+			k, map[string]string{"env": "prod"}, 1, ""},
+		{"another spelling of the same claims", func(img registry.Ref) []byte {
+			return []byte(`{"critical":{"type":"cosign container image signature","image":{"docker-manifest-digest":"` + img.Digest() +
+				`"},"identity":{"docker-reference":"` + img.Name() + `"}},"optional":null}`)
+		}, k, nil, 1, ""},
+		{"predicted, signed by another key", func(img registry.Ref) []byte { return cosignPayload(t, img, nil) }, other, nil, 0, ReasonKeyMismatch},
+		{"predicted, annotations missing", func(img registry.Ref) []byte { return cosignPayload(t, img, nil) }, k, map[string]string{"env": "prod"}, 0, ReasonAnnotationMismatch},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			img := f.push(regexp.MustCompile(`[^a-z]+`).ReplaceAllString(tc.name, "-") + ":v1")
+			f.attach(img, f.keyedSigPayload(tc.signer, tc.payload(img)), "")
+			policy := sigPolicy(keyAuth("k", k, true))
+			policy.Annotations = tc.annotations
+			f.reg.Reset()
+			res, err := f.imageVerifier().Image(context.Background(), img, policy)
+			if tc.want == "" {
+				wantImageVerified(t, res, err)
+			} else {
+				wantImageFailure(t, res, err, tc.want)
+			}
+			if n := f.reg.Count(http.MethodGet, `/blobs/`); n != tc.blobs {
+				t.Errorf("%d blobs fetched, want %d", n, tc.blobs)
+			}
+		})
+	}
+}

@@ -36,10 +36,17 @@ for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/v2/" >/dev/null && break
 export COSIGN_PASSWORD="" TUF_ROOT="$WORK/tuf" HOME="$WORK"
 (cd "$WORK" && "$COSIGN" generate-key-pair >/dev/null 2>&1)
 "$WORK/bench" push -registry 127.0.0.1:$PORT -n "$N" >"$WORK/refs.txt"
-while read -r ref; do
-	"$COSIGN" sign --key "$WORK/cosign.key" --tlog-upload=false --allow-http-registry -y "$ref" >/dev/null 2>&1
-done <"$WORK/refs.txt"
-sed "s/:$PORT\//:$PROXY_PORT\//" "$WORK/refs.txt" >"$WORK/refs-far.txt"
+# The same images in other repositories, named through the proxy: a
+# signature names the repository it was made for (the simple-signing
+# docker-reference), so the far images are signed under their far name, as
+# images in a distant registry are.
+"$WORK/bench" push -registry 127.0.0.1:$PORT -n "$N" -repo bench/far >"$WORK/refs-far-direct.txt"
+sed "s/:$PORT\//:$PROXY_PORT\//" "$WORK/refs-far-direct.txt" >"$WORK/refs-far.txt"
+for f in refs.txt refs-far.txt; do
+	while read -r ref; do
+		"$COSIGN" sign --key "$WORK/cosign.key" --tlog-upload=false --allow-http-registry -y "$ref" >/dev/null 2>&1
+	done <"$WORK/$f"
+done
 
 near=$(tr '\n' ' ' <"$WORK/refs.txt")
 far=$(tr '\n' ' ' <"$WORK/refs-far.txt")
@@ -50,7 +57,9 @@ V="$WORK/vouch verify --key $WORK/cosign.pub --insecure-ignore-tlog --allow-inse
 
 # Both tools must pass on these images before anything is timed.
 $C $one >/dev/null 2>&1 || { echo "cosign cannot verify $one" >&2; exit 1; }
+$C $onefar >/dev/null 2>&1 || { echo "cosign cannot verify $onefar" >&2; exit 1; }
 $V $near >/dev/null 2>&1 || { echo "vouch cannot verify the images" >&2; exit 1; }
+$V $far >/dev/null 2>&1 || { echo "vouch cannot verify the far images" >&2; exit 1; }
 
 # Registry requests per image, counted by the proxy (one run of each tool on
 # all N images; each process starts cold: its ping is included).
