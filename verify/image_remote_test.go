@@ -780,9 +780,13 @@ func TestImagePredictedPayload(t *testing.T) {
 		want        Reason
 	}{
 		{"cosign's payload", func(img registry.Ref) []byte { return cosignPayload(t, img, nil) }, k, nil, 0, ""},
-		{"cosign's payload with the required annotations", func(img registry.Ref) []byte { return cosignPayload(t, img, map[string]string{"env": "prod", "team": "a"}) },
+		{"cosign's payload with the required annotations", func(img registry.Ref) []byte {
+			return cosignPayload(t, img, map[string]string{"env": "prod", "team": "a"})
+		},
 			k, map[string]string{"env": "prod", "team": "a"}, 0, ""},
-		{"annotations other than the required ones", func(img registry.Ref) []byte { return cosignPayload(t, img, map[string]string{"env": "prod", "x": "y"}) },
+		{"annotations other than the required ones", func(img registry.Ref) []byte {
+			return cosignPayload(t, img, map[string]string{"env": "prod", "x": "y"})
+		},
 			k, map[string]string{"env": "prod"}, 1, ""},
 		{"another spelling of the same claims", func(img registry.Ref) []byte {
 			return []byte(`{"critical":{"type":"cosign container image signature","image":{"docker-manifest-digest":"` + img.Digest() +
