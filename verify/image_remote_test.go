@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -811,5 +812,45 @@ func TestImagePredictedPayload(t *testing.T) {
 				t.Errorf("%d blobs fetched, want %d", n, tc.blobs)
 			}
 		})
+	}
+}
+
+// An endless list of signatures (GHSA-vfp6-jrw2-99g9): at most
+// registry.MaxAttachments are read; when none of those verifies, the rest
+// might have, so the answer is could-not-decide, never a denial and never a
+// pass; a valid one among those read passes with a warning.
+func TestImageTooManySignatures(t *testing.T) {
+	f := newRemoteFixture(t)
+	k, wrong := newKey(t), newKey(t)
+	img := f.push("app:v1")
+	layers := make([]registry.Layer, 0, registry.MaxAttachments+1)
+	for i := range registry.MaxAttachments + 1 {
+		a := f.keyedSigPayload(wrong, cosignPayload(t, img, map[string]string{"n": strconv.Itoa(i)}))
+		layers = append(layers, registry.Layer{Content: a.Content, MediaType: registry.MediaTypeSimpleSigning, Annotations: a.Annotations})
+	}
+	if err := f.client.AttachLegacy(context.Background(), img, registry.KindSignature, layers...); err != nil {
+		t.Fatal(err)
+	}
+	policy := sigPolicy(keyAuth("k", k, true))
+	res, err := f.imageVerifier().Image(context.Background(), img, policy)
+	wantImageFailure(t, res, err, ReasonRegistryUnavailable)
+	if !strings.Contains(res.Failure.Message, "more than 100") || len(res.Digests[0].Signatures.Signatures) != registry.MaxAttachments {
+		t.Fatalf("%d signatures checked: %s", len(res.Digests[0].Signatures.Signatures), res.Failure.Message)
+	}
+
+	other := f.push("other:v1")
+	layers[0] = registry.Layer{Content: cosignPayload(t, other, nil), MediaType: registry.MediaTypeSimpleSigning,
+		Annotations: f.keyedSigPayload(k, cosignPayload(t, other, nil)).Annotations}
+	for i := 1; i < len(layers); i++ {
+		a := f.keyedSigPayload(wrong, cosignPayload(t, other, map[string]string{"n": strconv.Itoa(i)}))
+		layers[i] = registry.Layer{Content: a.Content, MediaType: registry.MediaTypeSimpleSigning, Annotations: a.Annotations}
+	}
+	if err := f.client.AttachLegacy(context.Background(), other, registry.KindSignature, layers...); err != nil {
+		t.Fatal(err)
+	}
+	res, err = f.imageVerifier().Image(context.Background(), other, policy)
+	wantImageVerified(t, res, err)
+	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0].Message, "more than 100") {
+		t.Fatalf("warnings %+v", res.Warnings)
 	}
 }
