@@ -55,7 +55,8 @@ func BenchmarkImageSignatures(b *testing.B) {
 
 // BenchmarkImage is one verification of a digest-pinned image signed with a
 // key (cosign's legacy .sig, no transparency log) through the in-process
-// registry, as Verifier.Image does it: discovery, content, verification.
+// registry, as Verifier.Image does it: discovery, content (predicted: no
+// blob request), verification.
 // "cold" builds a new registry client per verification (first contact: a
 // ping, every attachment path, the layer, new connections); "uncached"
 // reuses one client and its connections but caches nothing, so every
@@ -67,7 +68,7 @@ func BenchmarkImage(b *testing.B) {
 	f := newRemoteFixture(b)
 	k := newKey(b)
 	img := f.push("app:v1")
-	f.attach(img, f.keyedSig(k, img.Digest(), false), "")
+	f.attach(img, f.keyedSigPayload(k, cosignPayload(b, img, nil)), "") // what cosign sign writes
 	policy := sigPolicy(keyAuth("k", k, true))
 	ctx := context.Background()
 	for _, bc := range []struct {
