@@ -117,6 +117,12 @@ func (v *Verifier) check(ctx context.Context, s *signed, c *compiled) outcome {
 			mode := modeKey
 			if a.key.ignoreTlog {
 				mode = modeKeyNoTlog
+			} else if len(s.b.GetVerificationMaterial().GetTlogEntries()) == 0 {
+				// A required log entry that is absent is a denial whatever
+				// the trusted root says: decide it without loading one, so
+				// an offline verifier denies instead of giving up.
+				note(v.noTlog(s, a.key, a.name))
+				continue
 			}
 			sv, err := v.sigstoreVerifier(ctx, mode, a.key)
 			if err != nil {
@@ -278,6 +284,19 @@ const (
 	stageSignature  = "failed to verify signature: "
 	stageVerifier   = "failed to get signature verifier: "
 )
+
+// noTlog is the denial for a key-signed signature that has no
+// transparency-log entry while the authority requires one: key_mismatch when
+// the signature is not the key's anyway, else tlog_missing.
+func (v *Verifier) noTlog(s *signed, k *compiledKey, name string) *Error {
+	if !v.signatureVerifies(s, k) {
+		return errorf(ReasonKeyMismatch, "the signature does not verify with the key of authority %q: it was made with another key, or altered", name)
+	}
+	if s.droppedTlog != "" {
+		return &Error{Reason: ReasonTlogInvalid, Msg: s.droppedTlog}
+	}
+	return &Error{Reason: ReasonTlogMissing, Msg: "no transparency-log entry: one is required (sign with the transparency log, or, if you accept signatures that were never logged, opt out with --insecure-ignore-tlog)"}
+}
 
 // classify maps a sigstore-go verification error to a reason. k is the key
 // authority tried, nil for keyless.

@@ -288,3 +288,21 @@ func TestContextCanceled(t *testing.T) {
 		t.Fatalf("want timeout, got %v", err)
 	}
 }
+
+// A keyed signature without a log entry, where the log is required, is a
+// denial that needs no trusted root: an offline verifier with nothing cached
+// denies it (exit 1) instead of giving up (exit 2), and a signature by
+// another key is still told apart.
+func TestMissingTlogDeniedWithoutTrustRoot(t *testing.T) {
+	f := newFixture(t)
+	repo := newTUFRepo(t, exportTrustedRoot(t, f.vs))
+	repo.onHit = func(p string) { t.Errorf("offline, but requested %s", p) }
+	v := must[*Verifier](t)(New(WithTUF(t.TempDir()), WithTUFRepository(repo.srv.URL, repo.rootJSON), WithOffline()))
+	k, other := newKey(t), newKey(t)
+	sig := f.keyedSig(k, imageDigest, false)
+
+	res, err := v.ImageSignatures(context.Background(), imageDigest, []Attachment{sig}, Requirements{Authorities: []Authority{keyAuth("k", k, false)}})
+	wantDenied(t, res, err, ReasonTlogMissing)
+	res, err = v.ImageSignatures(context.Background(), imageDigest, []Attachment{sig}, Requirements{Authorities: []Authority{keyAuth("other", other, false)}})
+	wantDenied(t, res, err, ReasonKeyMismatch)
+}
