@@ -58,6 +58,15 @@ var commands []command
 
 func register(c command) { commands = append(commands, c) }
 
+// categories group the commands in `vouch --help`.
+var categories = map[string]string{
+	"verify": "Verify", "verify-attestation": "Verify", "verify-blob": "Verify", "verify-blob-attestation": "Verify",
+	"sign": "Sign", "attest": "Sign", "sign-blob": "Sign", "attest-blob": "Sign", "generate-key-pair": "Sign",
+	"tree": "Inspect", "resolve": "Inspect", "registry": "Inspect",
+	"sbom":    "SBOM",
+	"version": "Other",
+}
+
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "devel"
 
@@ -91,6 +100,9 @@ Machine-readable output: -o json on stdout. Human-readable text goes to stderr.`
 		cmd := c(&e)
 		if cmd.OnUsageError == nil {
 			cmd.OnUsageError = app.OnUsageError
+		}
+		if cmd.Category == "" {
+			cmd.Category = categories[cmd.Name]
 		}
 		app.Commands = append(app.Commands, cmd)
 	}
