@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/vouchdev/vouch/attest"
 )
 
 // Limits on content from strangers (DESIGN.md "Limits").
@@ -120,24 +122,10 @@ func (st *statement) subjectDigests() string {
 	return strings.Join(out, ", ")
 }
 
-// simpleSigning is a cosign simple-signing payload.
-type simpleSigning struct {
-	Critical struct {
-		Identity struct {
-			DockerReference string `json:"docker-reference"`
-		} `json:"identity"`
-		Image struct {
-			DockerManifestDigest string `json:"docker-manifest-digest"`
-		} `json:"image"`
-		Type string `json:"type"`
-	} `json:"critical"`
-	Optional map[string]any `json:"optional"`
-}
-
-// parseSimpleSigning parses a simple-signing payload strictly: unknown
-// fields in "critical" and an unknown critical.type are errors, as the
-// containers signature format requires.
-func parseSimpleSigning(payload []byte) (*simpleSigning, error) {
+// parseSimpleSigning parses a cosign simple-signing payload strictly: the
+// critical section may hold only what cosign writes (identity, image, type),
+// and its type must be cosign's.
+func parseSimpleSigning(payload []byte) (*attest.SimpleSigning, error) {
 	var top struct {
 		Critical json.RawMessage `json:"critical"`
 		Optional json.RawMessage `json:"optional"`
@@ -148,7 +136,7 @@ func parseSimpleSigning(payload []byte) (*simpleSigning, error) {
 	if len(top.Critical) == 0 {
 		return nil, fmt.Errorf("simple-signing payload has no critical section")
 	}
-	var ss simpleSigning
+	var ss attest.SimpleSigning
 	dec := json.NewDecoder(bytes.NewReader(top.Critical))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&ss.Critical); err != nil {
