@@ -132,3 +132,14 @@ func readPublicKey(path string) (crypto.PublicKey, error) {
 	}
 	return pub, nil
 }
+
+// warnInsecureFlags says on stderr which safety checks the flags switched
+// off, once per command, before anything is verified.
+func warnInsecureFlags(c *cli.Context, e *env, what string) {
+	if c.Bool("insecure-ignore-tlog") {
+		fmt.Fprintf(e.stderr, "WARNING: --insecure-ignore-tlog: %s without a transparency-log entry are accepted\n", what)
+	}
+	if c.Bool("insecure-ignore-sct") {
+		fmt.Fprintf(e.stderr, "WARNING: --insecure-ignore-sct: certificates without a Signed Certificate Timestamp are accepted\n")
+	}
+}

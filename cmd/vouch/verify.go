@@ -169,9 +169,7 @@ func runImageVerify(c *cli.Context, e *env, attestations bool, policyFor func(ve
 	}
 	ctx, cancel := withTimeout(c)
 	defer cancel()
-	if c.Bool("insecure-ignore-tlog") {
-		fmt.Fprintln(e.stderr, "WARNING: --insecure-ignore-tlog: signatures without a transparency-log entry are accepted")
-	}
+	warnInsecureFlags(c, e, "signatures")
 
 	results := v.Images(ctx, refs, policy)
 

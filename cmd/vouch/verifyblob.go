@@ -71,9 +71,7 @@ Example:
 				}
 				ctx, cancel := withTimeout(c)
 				defer cancel()
-				if c.Bool("insecure-ignore-tlog") {
-					fmt.Fprintln(e.stderr, "WARNING: --insecure-ignore-tlog: signatures without a transparency-log entry are accepted")
-				}
+				warnInsecureFlags(c, e, "signatures")
 				return verifyBlob(ctx, v, bundlePath, target, req)
 			}()
 			var usage usageError

@@ -83,9 +83,7 @@ Example:
 				}
 				ctx, cancel := withTimeout(c)
 				defer cancel()
-				if c.Bool("insecure-ignore-tlog") {
-					fmt.Fprintln(e.stderr, "WARNING: --insecure-ignore-tlog: attestations without a transparency-log entry are accepted")
-				}
+				warnInsecureFlags(c, e, "attestations")
 				return verifyBlobAttestation(ctx, v, bundlePath, target, att, req)
 			}()
 			var usage usageError
