@@ -34,10 +34,13 @@ type Client struct {
 	content *contentCache
 	tags    *tagCache
 
-	mu     sync.Mutex
-	pings  map[string]*transport.Challenge // by registry host
-	auths  map[string]http.RoundTripper    // by registry host + scope
-	noRefs map[string]bool                 // registries whose referrers API is missing (writes)
+	open *openCache // nil unless WithOpenRegistryCache
+
+	mu      sync.Mutex
+	pings   map[string]*transport.Challenge // by registry host
+	assumed map[string]bool                 // hosts whose ping answer came from the open-registry cache
+	auths   map[string]http.RoundTripper    // by registry host + scope
+	noRefs  map[string]bool                 // registries whose referrers API is missing (writes)
 
 	layoutMu sync.Mutex // serialises index.json updates of layouts
 }
@@ -75,10 +78,14 @@ func New(opts ...Option) (*Client, error) {
 		now:     time.Now,
 		content: newContentCache(o.cacheSize),
 		pings:   map[string]*transport.Challenge{},
+		assumed: map[string]bool{},
 		auths:   map[string]http.RoundTripper{},
 		noRefs:  map[string]bool{},
 	}
 	c.tags = newTagCache(o.tagTTL, func() time.Time { return c.now() })
+	if o.openCacheDir != "" {
+		c.open = &openCache{dir: o.openCacheDir, ttl: o.openCacheTTL, now: func() time.Time { return c.now() }}
+	}
 	c.base = &schemeGuard{inner: transport.NewUserAgent(rt, o.userAgent), allowHTTP: c.plainHTTPAllowed}
 	return c, nil
 }
@@ -254,6 +261,18 @@ func (c *Client) ping(ctx context.Context, host string) (*transport.Challenge, e
 	if ok {
 		return ch, nil
 	}
+	if c.open != nil {
+		// A registry that needed no authentication when a recent process
+		// pinged it most likely still does not: skip the round trip. A 401
+		// or a connection failure under this guess forgets it (forgetAssumed).
+		if scheme := c.open.lookup(host); scheme == "https" || (scheme == "http" && c.plainHTTPAllowed(host)) {
+			ch := &transport.Challenge{Insecure: scheme == "http"}
+			c.mu.Lock()
+			c.pings[host], c.assumed[host] = ch, true
+			c.mu.Unlock()
+			return ch, nil
+		}
+	}
 	v, err := c.once(ctx, "ping\x00"+host, func(ctx context.Context) (any, error) {
 		var lastErr error
 		for attempt := 0; ; attempt++ {
@@ -262,6 +281,13 @@ func (c *Client) ping(ctx context.Context, host string) (*transport.Challenge, e
 				c.mu.Lock()
 				c.pings[host] = ch
 				c.mu.Unlock()
+				if c.open != nil && ch.Scheme == "" {
+					scheme := "https"
+					if ch.Insecure {
+						scheme = "http"
+					}
+					c.open.remember(host, scheme)
+				}
 				return ch, nil
 			}
 			lastErr = wrapTransportErr("ping", host, err)
@@ -279,6 +305,26 @@ func (c *Client) ping(ctx context.Context, host string) (*transport.Challenge, e
 		return nil, err
 	}
 	return v.(*transport.Challenge), nil
+}
+
+// isAssumed reports whether host's ping answer came from the open-registry cache.
+func (c *Client) isAssumed(host string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.assumed[host]
+}
+
+// forgetAssumed drops a ping answer taken from the open-registry cache, in
+// memory and on disk: the caller's retry then pings for real.
+func (c *Client) forgetAssumed(host string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.assumed[host] {
+		return // another request already forgot it
+	}
+	delete(c.assumed, host)
+	delete(c.pings, host)
+	c.open.forget(host)
 }
 
 // wrapTransportErr turns an error from ggcr's transport into an *Error.

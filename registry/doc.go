@@ -49,5 +49,7 @@
 // keep-alive, one ping per registry, one token per registry and scope,
 // content cached by digest (fetched once per process while it stays in the
 // bounded cache), tag answers reused for a short TTL, and concurrent
-// identical fetches collapsed into one request.
+// identical fetches collapsed into one request. [WithOpenRegistryCache]
+// carries one answer across processes: which registries need no
+// authentication, so a short-lived process (a CLI run) skips the ping to them.
 package registry

@@ -30,6 +30,8 @@ type options struct {
 	timeout      time.Duration
 	concurrency  int
 	setTransport bool
+	openCacheDir string
+	openCacheTTL time.Duration
 }
 
 func defaultOptions() options {
@@ -205,6 +207,33 @@ func WithConcurrency(n int) Option {
 			return fmt.Errorf("registry.WithConcurrency(%d): use 1 to 64", n)
 		}
 		o.concurrency = n
+		return nil
+	}
+}
+
+// WithOpenRegistryCache remembers in dir, across processes, which
+// registries need no authentication (their ping answered without a
+// challenge) and over which scheme, for ttl (0 means
+// DefaultOpenRegistryTTL), so a later Client skips the ping round trip to
+// them. Only that answer is remembered: registries that ask for
+// authentication are pinged every time, since a remembered authentication
+// realm could send credentials elsewhere. A remembered plain-HTTP answer is
+// used only where plain HTTP is allowed anyway. A request that answers 401,
+// or cannot connect, under a remembered answer forgets it, pings and tries
+// again. The CLI passes a directory under the user's cache directory. The
+// default remembers nothing between Clients.
+func WithOpenRegistryCache(dir string, ttl time.Duration) Option {
+	return func(o *options) error {
+		if dir == "" {
+			return errors.New("registry.WithOpenRegistryCache: empty directory")
+		}
+		if ttl < 0 {
+			return fmt.Errorf("registry.WithOpenRegistryCache: negative TTL %s", ttl)
+		}
+		if ttl == 0 {
+			ttl = DefaultOpenRegistryTTL
+		}
+		o.openCacheDir, o.openCacheTTL = dir, ttl
 		return nil
 	}
 }

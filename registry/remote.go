@@ -49,10 +49,27 @@ func (r *remoteRepo) target(id string) string {
 // the final response, whatever its status. Transport failures come back as
 // *Error.
 func (r *remoteRepo) do(ctx context.Context, op, target string, push bool, method, path string, hdr http.Header, body []byte) (*http.Response, error) {
+	resp, assumed, err := r.send(ctx, op, target, push, method, path, hdr, body)
+	if assumed && ctx.Err() == nil && (err != nil || resp.StatusCode == http.StatusUnauthorized) {
+		// The remembered "no authentication, this scheme" answer was wrong:
+		// forget it, ping for real and send the request again (once).
+		if resp != nil {
+			drain(resp)
+		}
+		r.c.forgetAssumed(r.repo.RegistryStr())
+		resp, _, err = r.send(ctx, op, target, push, method, path, hdr, body)
+	}
+	return resp, err
+}
+
+// send is do without the second chance; assumed reports whether the
+// registry's ping answer came from the open-registry cache.
+func (r *remoteRepo) send(ctx context.Context, op, target string, push bool, method, path string, hdr http.Header, body []byte) (resp *http.Response, assumed bool, err error) {
 	rt, scheme, err := r.c.transportFor(ctx, r.repo, push)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
+	assumed = r.c.isAssumed(r.repo.RegistryStr())
 	u := path
 	if !strings.HasPrefix(path, "http://") && !strings.HasPrefix(path, "https://") {
 		u = scheme + "://" + r.repo.RegistryStr() + path
@@ -73,7 +90,7 @@ func (r *remoteRepo) do(ctx context.Context, op, target string, push bool, metho
 		}
 		req, err := http.NewRequestWithContext(ctx, method, u, rd)
 		if err != nil {
-			return nil, &Error{Op: op, Target: target, Err: err}
+			return nil, assumed, &Error{Op: op, Target: target, Err: err}
 		}
 		for k, v := range hdr {
 			req.Header[k] = v
@@ -81,12 +98,14 @@ func (r *remoteRepo) do(ctx context.Context, op, target string, push bool, metho
 		resp, err := client.Do(req)
 		if err != nil {
 			if ctx.Err() != nil {
-				return nil, &Error{Op: op, Target: target, Err: contextErr(ctx.Err())}
+				return nil, assumed, &Error{Op: op, Target: target, Err: contextErr(ctx.Err())}
 			}
-			if attempt < r.c.o.retries && r.c.sleep(ctx, r.c.backoffFor(attempt, "")) {
+			// Under a remembered ping answer, a connection failure may be
+			// the wrong scheme: do pings for real rather than retrying.
+			if !assumed && attempt < r.c.o.retries && r.c.sleep(ctx, r.c.backoffFor(attempt, "")) {
 				continue
 			}
-			return nil, &Error{Op: op, Target: target, Err: fmt.Errorf("%w: %v", ErrUnavailable, redactURLError(err))}
+			return nil, assumed, &Error{Op: op, Target: target, Err: fmt.Errorf("%w: %v", ErrUnavailable, redactURLError(err))}
 		}
 		if retryable(resp.StatusCode) && attempt < r.c.o.retries {
 			wait := r.c.backoffFor(attempt, resp.Header.Get("Retry-After"))
@@ -95,7 +114,7 @@ func (r *remoteRepo) do(ctx context.Context, op, target string, push bool, metho
 				continue
 			}
 		}
-		return resp, nil
+		return resp, assumed, nil
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sync"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -46,6 +47,11 @@ func newRegistryClient(c *cli.Context, e *env) (*registry.Client, error) {
 		registry.WithProxy(http.ProxyFromEnvironment),
 		registry.WithInsecureRegistry(c.Bool("allow-insecure-registry")),
 		registry.WithUserAgent("vouch/" + version),
+	}
+	if e.cacheDir != "" {
+		// Registries that need no authentication are remembered for an
+		// hour, so the next vouch run skips the ping round trip to them.
+		opts = append(opts, registry.WithOpenRegistryCache(filepath.Join(e.cacheDir, "registries"), 0))
 	}
 	if f := c.String("registry-cacert"); f != "" {
 		pem, err := os.ReadFile(f)

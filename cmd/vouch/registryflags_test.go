@@ -97,3 +97,34 @@ func TestRegistryCredentialsFromDockerConfig(t *testing.T) {
 		t.Fatal("the password leaked into the output")
 	}
 }
+
+// A second vouch run against a registry that needs no authentication skips
+// the ping: the first run remembered it in the cache directory.
+func TestSecondRunSkipsThePing(t *testing.T) {
+	reg := registrytest.New(t)
+	img := reg.PushRandomImage(t, "app:v1")
+	cache := t.TempDir()
+	resolve := func() string {
+		var out, errb bytes.Buffer
+		e := env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(string) string { return "" }, cacheDir: cache}
+		err := newApp(e).RunContext(context.Background(), []string{"vouch", "resolve", reg.Ref("app:v1")})
+		if code := report(&errb, err); code != 0 {
+			t.Fatalf("exit %d: %s", code, errb.String())
+		}
+		return out.String()
+	}
+	reg.Reset()
+	if out := resolve(); !strings.Contains(out, img) {
+		t.Fatalf("first run: %q", out)
+	}
+	if n := reg.Count("GET", "^/v2/$"); n != 1 {
+		t.Fatalf("first run: %d pings, want 1", n)
+	}
+	reg.Reset()
+	if out := resolve(); !strings.Contains(out, img) {
+		t.Fatalf("second run: %q", out)
+	}
+	if n := reg.Count("GET", "^/v2/$"); n != 0 {
+		t.Fatalf("second run pinged %d times: %v", n, reg.Requests())
+	}
+}
